@@ -1,0 +1,40 @@
+# identity — `make help` lists the targets.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+
+help: ## Show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the package with its dev tools
+
+init: $(STAMP) ## Migrate the database and create keys if none (safe to repeat)
+	$(VENV)/bin/identity init
+
+run: init ## Serve on 127.0.0.1:8000 with gunicorn (SQLite, in-process cache)
+	$(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
+
+test: $(STAMP) ## Run the suite on SQLite, then on PostgreSQL + Redis
+	$(PY) -m pytest
+	IDENTITY_TEST_BACKEND=postgres $(PY) -m pytest
+
+test-sqlite: $(STAMP) ## Run the suite on SQLite only
+	$(PY) -m pytest
+
+lint: $(STAMP) ## ruff
+	$(VENV)/bin/ruff check identity tests bench
+
+bench: $(STAMP) ## Benchmarks (prints a table); installs wrk if missing
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	$(PY) bench/run.py
+
+.PHONY: help install init run test test-sqlite lint bench

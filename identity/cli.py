@@ -1,0 +1,116 @@
+"""The ``identity`` command line: a Flask CLI group (``flask --app wsgi identity ...`` works too).
+
+Commands that create something accept ``--json`` and then print exactly one JSON object on
+stdout; secrets appear only there, once. Secrets are read from stdin, never from arguments.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from typing import Any
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from sqlalchemy.exc import OperationalError
+
+from identity.errors import ConfigError, IdentityError
+
+identity_group = AppGroup("identity", help="Manage the identity service.")
+
+# Area modules: each exposes ``commands`` (a list of click commands/groups).
+COMMAND_MODULES = (
+    "identity.commands.keys",
+    "identity.commands.users",
+    "identity.commands.clients",
+    "identity.commands.api_keys",
+    "identity.commands.upstream",
+    "identity.commands.dev",
+)
+
+
+def emit(payload: dict[str, Any], as_json: bool, human: str) -> None:
+    """Print one JSON object (``--json``) or a human line."""
+    click.echo(json.dumps(payload) if as_json else human)
+
+
+def fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+@identity_group.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Migrate the database and create the key ring if empty. Safe to run again."""
+    from identity.services.setup import initialise
+
+    for line in initialise():
+        click.echo(line, err=True)
+
+
+@identity_group.command("config-doc")
+def config_doc_command() -> None:
+    """Print the configuration table (Markdown) README.md shows."""
+    from identity.config import config_table
+
+    click.echo(config_table())
+
+
+def _load_area_commands() -> None:
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(name)
+        for command in getattr(module, "commands", []):
+            if command.name not in identity_group.commands:
+                identity_group.add_command(command)
+
+
+def register(app: Flask) -> None:
+    _load_area_commands()
+    if "identity" not in app.cli.commands:
+        app.cli.add_command(identity_group)
+
+
+def _create_app() -> Flask:
+    from identity.app import create_app
+
+    return create_app()
+
+
+def main() -> None:
+    """Console script entry point: ``identity <command>``."""
+    _load_area_commands()
+    cli = FlaskGroup(
+        name="identity",
+        help="Manage the identity service.",
+        create_app=_create_app,
+        add_default_commands=False,
+        add_version_option=False,
+        load_dotenv=False,
+        set_debug_flag=False,
+    )
+    for command in identity_group.commands.values():
+        cli.add_command(command)
+    try:
+        if sys.argv[1:2] == ["init"]:
+            from identity.config import ensure_secrets_file
+
+            created = ensure_secrets_file()
+            if created:
+                click.echo(f"generated {', '.join(created)} into instance/secrets.env", err=True)
+        cli.main(prog_name="identity")
+    except ConfigError as exc:
+        click.echo(f"identity: {exc}", err=True)
+        sys.exit(2)
+    except IdentityError as exc:
+        click.echo(f"identity: {exc.text}", err=True)
+        sys.exit(1)
+    except OperationalError as exc:
+        reason = (
+            "not initialised (run `identity init`)"
+            if "no such table" in str(exc)
+            else ("unreachable or refused the connection")
+        )
+        click.echo(f"identity: DATABASE_URL: database {reason}", err=True)
+        sys.exit(2)

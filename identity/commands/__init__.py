@@ -1,0 +1,1 @@
+"""Sub-command groups of the ``identity`` command line, one module per area."""

@@ -1,0 +1,69 @@
+"""``identity keys list|rotate|promote|retire``."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from identity.cli import emit
+from identity.extensions import get_keys, get_settings
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """Manage the signing key ring."""
+
+
+@keys_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+@with_appcontext
+def list_keys(as_json: bool) -> None:
+    """Show every key with its state."""
+    rows = [
+        {
+            "kid": s.record.kid,
+            "state": s.state,
+            "activates_at": s.record.activates_at.isoformat(),
+            "remove_after": s.remove_after.isoformat() if s.remove_after else None,
+        }
+        for s in get_keys().states()
+    ]
+    human = "\n".join(f"{r['kid']}  {r['state']:<8} activates {r['activates_at']}" for r in rows)
+    emit({"keys": rows}, as_json, human or "no keys")
+
+
+@keys_group.command("rotate")
+@click.option(
+    "--promote-after",
+    type=int,
+    default=None,
+    help="Seconds before the new key signs (default IDENTITY_KEY_PROMOTE_AFTER).",
+)
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def rotate(promote_after: int | None, as_json: bool) -> None:
+    """Pre-publish a new key in JWKS; it becomes active after the delay."""
+    delay = get_settings().key_promote_after if promote_after is None else promote_after
+    kid = get_keys().rotate(max(0, delay))
+    emit({"kid": kid, "promote_after": delay}, as_json, f"published {kid}; signs in {delay}s")
+
+
+@keys_group.command("promote")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def promote(as_json: bool) -> None:
+    """Make the pre-published key active now."""
+    kid = get_keys().promote()
+    emit({"kid": kid}, as_json, f"{kid} is now active")
+
+
+@keys_group.command("retire")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def retire(as_json: bool) -> None:
+    """Delete retired keys whose tokens have all expired."""
+    kids = get_keys().retire()
+    emit({"removed": kids}, as_json, f"removed {len(kids)} key(s)")
+
+
+commands = [keys_group]

@@ -1,0 +1,2 @@
+"""The only package that touches ``flask.request``: blueprints, security decorators, schemas,
+and the one error renderer."""

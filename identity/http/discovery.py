@@ -1,0 +1,74 @@
+"""Keys and discovery: JWKS (RFC 7517), server metadata (RFC 8414), the inbox PEM."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from identity.crypto.keys import public_pem
+from identity.extensions import get_keys, get_settings
+from identity.http.schemas import JwksSchema, MetadataSchema
+
+blp = Blueprint("discovery", __name__, description="Keys and discovery")
+
+SCOPES = ("admin", "profile:read", "inbox:issue", "upstream:read")
+
+
+def _cacheable(response: Response) -> Response:
+    response.headers["Cache-Control"] = f"public, max-age={get_settings().jwks_max_age}"
+    return response
+
+
+@blp.route("/.well-known/jwks.json")
+class Jwks(MethodView):
+    @blp.response(200, JwksSchema)
+    def get(self) -> Response:
+        """The public signing keys: active, next (pre-published) and retired-but-valid."""
+        return _cacheable(jsonify(get_keys().jwks()))
+
+
+@blp.route("/.well-known/oauth-authorization-server")
+class Metadata(MethodView):
+    @blp.response(200, MetadataSchema)
+    def get(self) -> Response:
+        """RFC 8414 authorization server metadata."""
+        issuer = get_settings().issuer
+        return _cacheable(
+            jsonify(
+                {
+                    "issuer": issuer,
+                    "token_endpoint": f"{issuer}/oauth/token",
+                    "jwks_uri": f"{issuer}/.well-known/jwks.json",
+                    "introspection_endpoint": f"{issuer}/introspect",
+                    "revocation_endpoint": f"{issuer}/revoke",
+                    "grant_types_supported": ["client_credentials"],
+                    "token_endpoint_auth_methods_supported": [
+                        "client_secret_basic",
+                        "client_secret_post",
+                    ],
+                    "introspection_endpoint_auth_methods_supported": [
+                        "client_secret_basic",
+                        "client_secret_post",
+                    ],
+                    "revocation_endpoint_auth_methods_supported": [
+                        "client_secret_basic",
+                        "client_secret_post",
+                    ],
+                    "response_types_supported": [],
+                    "scopes_supported": list(SCOPES),
+                    "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
+                }
+            )
+        )
+
+
+@blp.route("/inbox/public-key.pem")
+class InboxPublicKey(MethodView):
+    @blp.response(200, content_type="application/x-pem-file")
+    def get(self) -> Response:
+        """The active signing key's public half as PEM, for consoles that take a PEM."""
+        response = Response(
+            public_pem(get_keys().active_public_key()), mimetype="application/x-pem-file"
+        )
+        return _cacheable(response)

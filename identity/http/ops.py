@@ -1,0 +1,64 @@
+"""Operations: liveness, readiness, Prometheus metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+from flask import Response, jsonify
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from identity.extensions import db, get_shared
+from identity.http.schemas import HealthSchema
+from identity.observability import metrics_text
+
+blp = Blueprint("ops", __name__, description="Operations")
+
+
+@blp.route("/healthz")
+class Health(MethodView):
+    @blp.response(200, HealthSchema)
+    def get(self) -> dict[str, Any]:
+        """200 while the process serves."""
+        return {"status": "ok"}
+
+
+@blp.route("/readyz")
+class Ready(MethodView):
+    @blp.response(200, HealthSchema)
+    @blp.alt_response(503, schema=HealthSchema)
+    def get(self) -> Response:
+        """200 only when the database (and Redis, when configured) answer."""
+        checks: dict[str, str] = {}
+        try:
+            db.session.execute(text("SELECT 1"))
+            db.session.commit()
+            checks["database"] = "ok"
+        except SQLAlchemyError:
+            db.session.rollback()
+            checks["database"] = "unavailable"
+        shared = get_shared()
+        if shared.backend != "database":
+            try:
+                shared.ping()
+                checks["redis"] = "ok"
+            except (redis.RedisError, SQLAlchemyError):
+                checks["redis"] = "unavailable (falling back to the database)"
+        ready = all(value == "ok" for value in checks.values())
+        response = jsonify({"status": "ok" if ready else "unavailable", "checks": checks})
+        response.status_code = 200 if ready else 503
+        if not ready:
+            response.headers["Retry-After"] = "5"
+        return response
+
+
+@blp.route("/metrics")
+class Metrics(MethodView):
+    @blp.response(200, content_type="text/plain")
+    def get(self) -> Response:
+        """Prometheus text exposition format."""
+        body, content_type = metrics_text()
+        return Response(body, content_type=content_type)

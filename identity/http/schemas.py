@@ -1,0 +1,59 @@
+"""Shared marshmallow schemas of the HTTP edge (feature areas keep theirs beside their views)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+
+class JwkSchema(Schema):
+    kty = fields.String(required=True)
+    kid = fields.String(required=True)
+    use = fields.String()
+    alg = fields.String()
+    n = fields.String(required=True)
+    e = fields.String(required=True)
+
+
+class JwksSchema(Schema):
+    keys = fields.List(fields.Nested(JwkSchema), required=True)
+
+
+class MetadataSchema(Schema):
+    issuer = fields.String(required=True)
+    token_endpoint = fields.String(required=True)
+    jwks_uri = fields.String(required=True)
+    introspection_endpoint = fields.String()
+    revocation_endpoint = fields.String()
+    grant_types_supported = fields.List(fields.String())
+    token_endpoint_auth_methods_supported = fields.List(fields.String())
+    scopes_supported = fields.List(fields.String())
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True)
+    checks = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class ServiceExceptionSchema(Schema):
+    messageId = fields.String(required=True)  # noqa: N815 - contract field name
+    text = fields.String(required=True)
+    validationErrors = fields.Dict(  # noqa: N815
+        keys=fields.String(), values=fields.List(fields.String())
+    )
+
+
+class RequestErrorInnerSchema(Schema):
+    serviceException = fields.Nested(ServiceExceptionSchema, required=True)  # noqa: N815
+
+
+class ErrorSchema(Schema):
+    """Infobip's error shape (contract §0)."""
+
+    requestError = fields.Nested(RequestErrorInnerSchema, required=True)  # noqa: N815
+
+
+class OAuthErrorSchema(Schema):
+    """RFC 6749 §5.2 error response."""
+
+    error = fields.String(required=True)
+    error_description = fields.String()

@@ -1,0 +1,25 @@
+"""Typed SQLAlchemy 2 models: data and tiny invariants only. Every table of every area is here so
+that one migration history describes the whole schema."""
+
+from identity.models.accounts import ApiKey, Customer, CustomerSession, OAuthClient
+from identity.models.exchange import AppSetting, ExchangeAccount, InboundMessage, OAuthState
+from identity.models.keys import SigningKey
+from identity.models.shared import KeyValue, RevokedToken, SeenSignature
+from identity.models.upstream import UpstreamConnection, UpstreamToken
+
+__all__ = [
+    "ApiKey",
+    "AppSetting",
+    "Customer",
+    "CustomerSession",
+    "ExchangeAccount",
+    "InboundMessage",
+    "KeyValue",
+    "OAuthClient",
+    "OAuthState",
+    "RevokedToken",
+    "SeenSignature",
+    "SigningKey",
+    "UpstreamConnection",
+    "UpstreamToken",
+]

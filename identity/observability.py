@@ -1,0 +1,112 @@
+"""Request ids, one JSON access-log line per request, Prometheus metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+import time
+import uuid
+from typing import Any
+
+from flask import Flask, Response, g, request
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+access_log = logging.getLogger("identity.access")
+
+REQUESTS = Counter(
+    "identity_http_requests_total", "HTTP requests", ["endpoint", "method", "status"]
+)
+LATENCY = Histogram(
+    "identity_http_request_duration_seconds",
+    "HTTP request duration",
+    ["endpoint"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+TOKENS_ISSUED = Counter("identity_tokens_issued_total", "Tokens signed", ["kind"])
+SHARED_DEGRADED = Gauge(
+    "identity_shared_state_degraded",
+    "1 while Redis is configured but unreachable and the database fallback is used",
+    multiprocess_mode="max",
+)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line; fields come from ``extra={"fields": {...}}``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": round(record.created, 3),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(level: str) -> None:
+    root = logging.getLogger()
+    if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+        root.handlers = [handler]
+    root.setLevel(level.upper())
+
+
+def request_id() -> str:
+    return getattr(g, "request_id", "-")
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _start() -> None:
+        g.started = time.perf_counter()
+        sent = request.headers.get("X-Request-Id", "")
+        g.request_id = sent if REQUEST_ID.match(sent) else uuid.uuid4().hex
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        response.headers["X-Request-Id"] = request_id()
+        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
+        LATENCY.labels(endpoint).observe(elapsed)
+        if access_log.isEnabledFor(logging.INFO):
+            # The path only: query strings may carry tokens (?access_token=).
+            access_log.info(
+                "request",
+                extra={
+                    "fields": {
+                        "request_id": request_id(),
+                        "method": request.method,
+                        "path": request.path,
+                        "status": response.status_code,
+                        "duration_ms": round(elapsed * 1000, 2),
+                    }
+                },
+            )
+        return response
+
+
+def metrics_text() -> tuple[bytes, str]:
+    """Prometheus exposition; aggregates gunicorn workers when multiprocess mode is on."""
+    from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

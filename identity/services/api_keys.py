@@ -1,0 +1,118 @@
+"""API keys: ``idk_<lookup>_<secret>``; the lookup prefix finds the row, the HMAC proves the key."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from identity.crypto.hashing import hash_secret, matches
+from identity.errors import BadRequest, NotFound, Unauthorized
+from identity.extensions import db
+from identity.models import ApiKey
+
+PREFIX = "idk_"
+LAST_USED_EVERY = 60.0  # seconds between last_used_at writes per key: no write per request
+
+
+@dataclass(frozen=True)
+class ApiKeyPrincipal:
+    id: str
+    name: str
+    scopes: frozenset[str]
+
+
+@dataclass(frozen=True)
+class CreatedApiKey:
+    id: str
+    key: str
+    scope: str
+    expires_at: datetime | None
+
+    def __repr__(self) -> str:
+        return f"CreatedApiKey(id={self.id!r}, scope={self.scope!r})"
+
+
+def _parse(key: str) -> tuple[str, str] | None:
+    if not key.startswith(PREFIX) or len(key) > 200:
+        return None
+    body = key[len(PREFIX) :]
+    lookup, sep, secret = body.partition("_")
+    if not sep or len(lookup) != 12 or not secret:
+        return None
+    return lookup, secret
+
+
+class ApiKeyService:
+    def __init__(self, pepper: str) -> None:
+        self._pepper = pepper
+        self._touched: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return "ApiKeyService(***)"
+
+    def create(self, name: str, scope: str, expires_in: int | None = None) -> CreatedApiKey:
+        if not name.strip():
+            raise BadRequest("name is required", {"name": ["required"]})
+        if expires_in is not None and expires_in <= 0:
+            raise BadRequest("expires_in must be positive", {"expires_in": ["must be positive"]})
+        lookup = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(32)  # 256 bits
+        key = f"{PREFIX}{lookup}_{secret}"
+        now = datetime.now(UTC)
+        expires_at = now + timedelta(seconds=expires_in) if expires_in else None
+        row = ApiKey(
+            id=f"ak_{secrets.token_hex(8)}",
+            name=name.strip(),
+            lookup=lookup,
+            key_hash=hash_secret(key, self._pepper),
+            scope=" ".join(sorted(set(scope.split()))),
+            created_at=now,
+            expires_at=expires_at,
+        )
+        db.session.add(row)
+        db.session.commit()
+        return CreatedApiKey(row.id, key, row.scope, expires_at)
+
+    def authenticate(self, key: str) -> ApiKeyPrincipal:
+        """The key's principal, or ``Unauthorized`` (unknown, wrong, expired or revoked)."""
+        parsed = _parse(key)
+        if parsed is None:
+            raise Unauthorized("Invalid API key")
+        row = db.session.scalar(select(ApiKey).where(ApiKey.lookup == parsed[0]))
+        # Hash and compare even when the row is missing, so timing does not tell.
+        stored = row.key_hash if row is not None else "0" * 64
+        valid = matches(key, stored, self._pepper) and row is not None
+        now = datetime.now(UTC)
+        if not valid or row is None or row.revoked_at is not None:
+            raise Unauthorized("Invalid API key")
+        if row.expires_at is not None and row.expires_at <= now:
+            raise Unauthorized("API key expired")
+        self._touch(row, now)
+        return ApiKeyPrincipal(row.id, row.name, frozenset(row.scope.split()))
+
+    def _touch(self, row: ApiKey, now: datetime) -> None:
+        with self._lock:
+            last = self._touched.get(row.id, 0.0)
+            if time.monotonic() - last < LAST_USED_EVERY:
+                return
+            self._touched[row.id] = time.monotonic()
+        row.last_used_at = now
+        db.session.commit()
+
+    def list(self) -> list[ApiKey]:
+        return list(db.session.scalars(select(ApiKey).order_by(ApiKey.created_at)))
+
+    def revoke(self, key_id: str) -> ApiKey:
+        row = db.session.get(ApiKey, key_id)
+        if row is None:
+            raise NotFound("No such API key")
+        if row.revoked_at is None:
+            row.revoked_at = datetime.now(UTC)
+            db.session.commit()
+        return row

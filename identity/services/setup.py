@@ -1,0 +1,30 @@
+"""First-run and start-up checks: migrate, create keys, fail fast on bad key material."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from flask_migrate import upgrade
+from sqlalchemy import inspect
+
+from identity.errors import ConfigError
+from identity.extensions import db, get_keys
+
+
+def initialise() -> list[str]:
+    """``identity init``: apply every migration, then ensure an active signing key."""
+    upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
+    lines = ["database migrated"]
+    kid = get_keys().ensure()
+    lines.append(f"created signing key {kid}" if kid else "key ring present")
+    return lines
+
+
+def check_startup(app: Flask) -> None:
+    """Fail at start-up, in one line, when the schema or the key ring cannot be used."""
+    with app.app_context():
+        if not inspect(db.engine).has_table("signing_keys"):
+            raise ConfigError("DATABASE_URL", "database is not initialised (run `identity init`)")
+        keys = get_keys()
+        keys.ring()  # decrypts every key: a wrong passphrase fails here
+        if not keys.jwks()["keys"]:
+            raise ConfigError("IDENTITY_KEYS_DIR", "no signing key (run `identity init`)")

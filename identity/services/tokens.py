@@ -1,0 +1,120 @@
+"""Token formats we issue and accept, each with its own ``typ`` and ``aud`` (RFC 8725 §3.11-12).
+
+    access token    typ at+jwt   aud <access audience>     RFC 9068, client credentials
+    customer token  typ JWT      aud <customer audience>   contract §2
+    inbox token     typ JWT      no iss/aud                contract §3 (vendor-defined payload)
+
+A token of one kind never verifies as another: the typ or the audience differs.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from identity.config import Settings
+from identity.errors import InvalidToken
+from identity.observability import TOKENS_ISSUED
+from identity.services.keys import KeyService
+from identity.storage.shared import SharedState
+
+ACCESS_TYP = "at+jwt"
+CUSTOMER_TYP = "JWT"
+INBOX_TYP = "JWT"
+
+
+def new_jti() -> str:
+    return secrets.token_urlsafe(16)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    claims: dict[str, Any]
+    expires_in: int
+
+    def __repr__(self) -> str:
+        return f"IssuedToken(jti={self.claims.get('jti')!r}, expires_in={self.expires_in})"
+
+
+class TokenService:
+    def __init__(self, keys: KeyService, settings: Settings, shared: SharedState) -> None:
+        self.keys = keys
+        self.settings = settings
+        self.shared = shared
+
+    # --- access tokens (RFC 9068) ------------------------------------------------------------
+    def issue_access_token(
+        self, client_id: str, scope: str, lifetime: int | None = None
+    ) -> IssuedToken:
+        """RFC 9068 §2.2 claims: iss, exp, aud, sub, client_id, iat, jti (+ scope)."""
+        ttl = min(lifetime or self.settings.access_token_ttl, self.settings.max_token_ttl)
+        now = int(time.time())
+        claims = {
+            "iss": self.settings.issuer,
+            "sub": client_id,
+            "client_id": client_id,
+            "aud": self.settings.access_audience,
+            "scope": scope,
+            "iat": now,
+            "exp": now + ttl,
+            "jti": new_jti(),
+        }
+        token = self.keys.sign(claims, ACCESS_TYP)
+        TOKENS_ISSUED.labels("access").inc()
+        return IssuedToken(token, claims, ttl)
+
+    def verify_access_token(self, token: str) -> dict[str, Any]:
+        """RFC 9068 §4 validation, plus our revocation list."""
+        claims = self.keys.verify(
+            token,
+            typ=ACCESS_TYP,
+            issuer=self.settings.issuer,
+            audience=self.settings.access_audience,
+        )
+        for name in ("sub", "client_id", "jti"):
+            if not isinstance(claims.get(name), str):
+                raise InvalidToken()
+        if self.shared.is_revoked(claims["jti"]):
+            raise InvalidToken()
+        return claims
+
+    def revoke(self, claims: dict[str, Any]) -> None:
+        """Deny this token's ``jti`` until the token would have expired anyway."""
+        expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
+        self.shared.revoke(str(claims["jti"]), expires_at)
+
+    # --- customer tokens (contract §2) -------------------------------------------------------
+    def issue_customer_token(
+        self, customer_id: str, extra: dict[str, Any] | None = None
+    ) -> IssuedToken:
+        now = int(time.time())
+        ttl = self.settings.customer_token_ttl
+        claims = {
+            "iss": self.settings.issuer,
+            "sub": customer_id,
+            "aud": self.settings.customer_audience,
+            "iat": now,
+            "exp": now + ttl,
+            "jti": new_jti(),
+            **(extra or {}),
+        }
+        token = self.keys.sign(claims, CUSTOMER_TYP)
+        TOKENS_ISSUED.labels("customer").inc()
+        return IssuedToken(token, claims, ttl)
+
+    def verify_customer_token(self, token: str) -> dict[str, Any]:
+        claims = self.keys.verify(
+            token,
+            typ=CUSTOMER_TYP,
+            issuer=self.settings.issuer,
+            audience=self.settings.customer_audience,
+        )
+        if not isinstance(claims.get("sub"), str) or not isinstance(claims.get("jti"), str):
+            raise InvalidToken()
+        if self.shared.is_revoked(claims["jti"]):
+            raise InvalidToken()
+        return claims

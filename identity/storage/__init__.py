@@ -1,0 +1,1 @@
+"""Database and Redis implementations of the small interfaces the services and broker use."""

@@ -1,0 +1,70 @@
+"""The key ring in the database: every instance sharing it signs with the same active key."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import delete, select
+
+from identity.crypto import keys as keycrypto
+from identity.crypto.keyring import KeyRecord
+from identity.extensions import db
+from identity.models import SigningKey
+
+
+class DatabaseKeyStore:
+    def __init__(self, passphrase: str) -> None:
+        self._passphrase = passphrase
+        self._decrypted: dict[str, KeyRecord] = {}  # decrypting costs a KDF run: once per kid
+
+    def __repr__(self) -> str:
+        return "DatabaseKeyStore(***)"
+
+    def load(self) -> list[KeyRecord]:
+        rows = db.session.scalars(select(SigningKey)).all()
+        records = []
+        for row in rows:
+            cached = self._decrypted.get(row.kid)
+            if cached is None or cached.activates_at != row.activates_at:
+                private = keycrypto.decrypt_private_key(row.private_pem, self._passphrase)
+                cached = KeyRecord(
+                    kid=row.kid,
+                    activates_at=row.activates_at,
+                    created_at=row.created_at,
+                    public_jwk=json.loads(row.public_jwk),
+                    private_key=private,
+                    public_key=private.public_key(),
+                )
+                self._decrypted[row.kid] = cached
+            records.append(cached)
+        db.session.commit()  # end the read transaction; nothing is held open
+        return records
+
+    def add(self, bits: int, activates_at: datetime, now: datetime) -> str:
+        key = keycrypto.generate_rsa_key(bits)
+        jwk = keycrypto.public_jwk(key.public_key())
+        db.session.add(
+            SigningKey(
+                kid=jwk["kid"],
+                public_jwk=json.dumps(jwk),
+                private_pem=keycrypto.encrypt_private_key(key, self._passphrase),
+                created_at=now,
+                activates_at=activates_at,
+            )
+        )
+        db.session.commit()
+        return jwk["kid"]
+
+    def set_activation(self, kid: str, activates_at: datetime) -> None:
+        row = db.session.get(SigningKey, kid)
+        if row is not None:
+            row.activates_at = activates_at
+            db.session.commit()
+
+    def remove(self, kids: list[str]) -> None:
+        if kids:
+            db.session.execute(delete(SigningKey).where(SigningKey.kid.in_(kids)))
+            db.session.commit()
+            for kid in kids:
+                self._decrypted.pop(kid, None)

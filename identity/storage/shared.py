@@ -1,0 +1,293 @@
+"""State every instance must see: token revocations, replay guards, counters, small values.
+
+``RedisShared`` when ``REDIS_URL`` is set; ``DatabaseShared`` otherwise (counters stay
+in-process there, as documented). ``FallbackShared`` wraps Redis so that a Redis outage
+degrades to the database instead of failing requests, and reports it in /readyz and metrics.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, TypeVar
+
+import redis
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from identity.extensions import db
+from identity.models import KeyValue, RevokedToken, SeenSignature
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SharedState(Protocol):
+    backend: str
+
+    def revoke(self, jti: str, expires_at: datetime) -> None: ...
+    def is_revoked(self, jti: str) -> bool: ...
+    def add_once(self, namespace: str, key: str, ttl: int) -> bool: ...
+    def hit(self, namespace: str, key: str, window: int) -> tuple[int, int]: ...
+    def count(self, namespace: str, key: str) -> tuple[int, int]: ...
+    def reset(self, namespace: str, key: str) -> None: ...
+    def get(self, namespace: str, key: str) -> str | None: ...
+    def set(self, namespace: str, key: str, value: str, ttl: int) -> None: ...
+    def delete(self, namespace: str, key: str) -> None: ...
+    def ping(self) -> dict[str, Any]: ...
+
+
+class LocalCounters:
+    """Fixed-window counters in this process (the no-Redis fallback for rate limits)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._windows: dict[str, tuple[int, float]] = {}
+
+    def hit(self, key: str, window: int) -> tuple[int, int]:
+        now = time.monotonic()
+        with self._lock:
+            count, reset_at = self._windows.get(key, (0, now + window))
+            if reset_at <= now:
+                count, reset_at = 0, now + window
+            self._windows[key] = (count + 1, reset_at)
+            if len(self._windows) > 100_000:
+                self._windows = {k: v for k, v in self._windows.items() if v[1] > now}
+        return count + 1, max(1, int(reset_at - now + 0.999))
+
+    def count(self, key: str) -> tuple[int, int]:
+        now = time.monotonic()
+        with self._lock:
+            count, reset_at = self._windows.get(key, (0, now))
+        if reset_at <= now:
+            return 0, 0
+        return count, max(1, int(reset_at - now + 0.999))
+
+    def reset(self, key: str) -> None:
+        with self._lock:
+            self._windows.pop(key, None)
+
+
+class DatabaseShared:
+    """Shared through the database; counters are per process."""
+
+    backend = "database"
+
+    def __init__(self) -> None:
+        self._counters = LocalCounters()
+
+    def revoke(self, jti: str, expires_at: datetime) -> None:
+        if db.session.get(RevokedToken, jti) is None:
+            db.session.add(RevokedToken(jti=jti, expires_at=expires_at))
+            self._commit_ignoring_duplicates()
+        self._purge(RevokedToken)
+
+    def is_revoked(self, jti: str) -> bool:
+        row = db.session.get(RevokedToken, jti)
+        return row is not None and row.expires_at > _now()
+
+    def add_once(self, namespace: str, key: str, ttl: int) -> bool:
+        digest = f"{namespace}:{key}"[:128]
+        existing = db.session.get(SeenSignature, digest)
+        if existing is not None and existing.expires_at > _now():
+            return False
+        if existing is not None:
+            db.session.delete(existing)
+            db.session.flush()
+        db.session.add(SeenSignature(digest=digest, expires_at=_now() + timedelta(seconds=ttl)))
+        if not self._commit_ignoring_duplicates():
+            return False
+        self._purge(SeenSignature)
+        return True
+
+    def hit(self, namespace: str, key: str, window: int) -> tuple[int, int]:
+        return self._counters.hit(f"{namespace}:{key}", window)
+
+    def count(self, namespace: str, key: str) -> tuple[int, int]:
+        return self._counters.count(f"{namespace}:{key}")
+
+    def reset(self, namespace: str, key: str) -> None:
+        self._counters.reset(f"{namespace}:{key}")
+
+    def get(self, namespace: str, key: str) -> str | None:
+        row = db.session.get(KeyValue, f"{namespace}:{key}")
+        return row.value if row is not None and row.expires_at > _now() else None
+
+    def set(self, namespace: str, key: str, value: str, ttl: int) -> None:
+        full = f"{namespace}:{key}"
+        row = db.session.get(KeyValue, full)
+        expires = _now() + timedelta(seconds=ttl)
+        if row is None:
+            db.session.add(KeyValue(key=full, value=value, expires_at=expires))
+        else:
+            row.value, row.expires_at = value, expires
+        self._commit_ignoring_duplicates()
+
+    def delete(self, namespace: str, key: str) -> None:
+        db.session.execute(delete(KeyValue).where(KeyValue.key == f"{namespace}:{key}"))
+        db.session.commit()
+
+    def ping(self) -> dict[str, Any]:
+        db.session.execute(select(1))
+        return {"shared_state": "database"}
+
+    def _commit_ignoring_duplicates(self) -> bool:
+        try:
+            db.session.commit()
+            return True
+        except IntegrityError:  # another instance wrote the same key first
+            db.session.rollback()
+            return False
+
+    def _purge(self, model: Any) -> None:
+        """Drop expired rows now and then, so the tables stay small."""
+        if time.monotonic() % 50 < 1:
+            db.session.execute(delete(model).where(model.expires_at < _now()))
+            db.session.commit()
+
+
+class RedisShared:
+    """Shared through Redis; every key is prefixed and expires on its own."""
+
+    backend = "redis"
+
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self.client = client
+        self.prefix = prefix
+
+    def _k(self, namespace: str, key: str) -> str:
+        return f"{self.prefix}{namespace}:{key}"
+
+    def revoke(self, jti: str, expires_at: datetime) -> None:
+        ttl = max(1, int((expires_at - _now()).total_seconds()) + 1)
+        self.client.set(self._k("revoked", jti), "1", ex=ttl)
+
+    def is_revoked(self, jti: str) -> bool:
+        return bool(self.client.exists(self._k("revoked", jti)))
+
+    def add_once(self, namespace: str, key: str, ttl: int) -> bool:
+        return bool(self.client.set(self._k(namespace, key), "1", ex=max(1, ttl), nx=True))
+
+    def hit(self, namespace: str, key: str, window: int) -> tuple[int, int]:
+        full = self._k(namespace, key)
+        pipe = self.client.pipeline()
+        pipe.incr(full)
+        pipe.expire(full, window, nx=True)
+        pipe.ttl(full)
+        count, _, ttl = pipe.execute()
+        return int(count), max(1, int(ttl))
+
+    def count(self, namespace: str, key: str) -> tuple[int, int]:
+        full = self._k(namespace, key)
+        pipe = self.client.pipeline()
+        pipe.get(full)
+        pipe.ttl(full)
+        value, ttl = pipe.execute()
+        return (int(value), max(1, int(ttl))) if value is not None else (0, 0)
+
+    def reset(self, namespace: str, key: str) -> None:
+        self.client.delete(self._k(namespace, key))
+
+    def get(self, namespace: str, key: str) -> str | None:
+        value = self.client.get(self._k(namespace, key))
+        return value.decode() if isinstance(value, bytes) else value
+
+    def set(self, namespace: str, key: str, value: str, ttl: int) -> None:
+        self.client.set(self._k(namespace, key), value, ex=max(1, ttl))
+
+    def delete(self, namespace: str, key: str) -> None:
+        self.client.delete(self._k(namespace, key))
+
+    def ping(self) -> dict[str, Any]:
+        self.client.ping()
+        return {"shared_state": "redis"}
+
+
+class FallbackShared:
+    """Redis first; on a Redis error, the database (and in-process counters) instead."""
+
+    def __init__(self, primary: RedisShared, fallback: DatabaseShared) -> None:
+        self.primary = primary
+        self.fallback = fallback
+        self.degraded_since: float | None = None
+        self.on_degrade: Callable[[bool], None] = lambda degraded: None
+
+    @property
+    def backend(self) -> str:
+        return "database (redis down)" if self.degraded_since else "redis"
+
+    def _call(self, name: str, *args: Any) -> Any:
+        try:
+            result = getattr(self.primary, name)(*args)
+        except redis.RedisError as exc:
+            if self.degraded_since is None:
+                log.warning(
+                    "redis unavailable, falling back to the database: %s", type(exc).__name__
+                )
+                self.degraded_since = time.monotonic()
+                self.on_degrade(True)
+            return getattr(self.fallback, name)(*args)
+        if self.degraded_since is not None:
+            log.info("redis is back")
+            self.degraded_since = None
+            self.on_degrade(False)
+        return result
+
+    def revoke(self, jti: str, expires_at: datetime) -> None:
+        # Revocations also go to the database so they survive a Redis outage or flush.
+        self.fallback.revoke(jti, expires_at)
+        self._call("revoke", jti, expires_at)
+
+    def is_revoked(self, jti: str) -> bool:
+        if self.degraded_since is not None:
+            return self.fallback.is_revoked(jti)
+        return bool(self._call("is_revoked", jti))
+
+    def add_once(self, namespace: str, key: str, ttl: int) -> bool:
+        return bool(self._call("add_once", namespace, key, ttl))
+
+    def hit(self, namespace: str, key: str, window: int) -> tuple[int, int]:
+        return self._call("hit", namespace, key, window)  # type: ignore[no-any-return]
+
+    def count(self, namespace: str, key: str) -> tuple[int, int]:
+        return self._call("count", namespace, key)  # type: ignore[no-any-return]
+
+    def reset(self, namespace: str, key: str) -> None:
+        self._call("reset", namespace, key)
+
+    def get(self, namespace: str, key: str) -> str | None:
+        return self._call("get", namespace, key)  # type: ignore[no-any-return]
+
+    def set(self, namespace: str, key: str, value: str, ttl: int) -> None:
+        self._call("set", namespace, key, value, ttl)
+
+    def delete(self, namespace: str, key: str) -> None:
+        self._call("delete", namespace, key)
+
+    def ping(self) -> dict[str, Any]:
+        """Raises when Redis is down, so /readyz reports it (while requests fall back)."""
+        self.fallback.ping()
+        try:
+            self.primary.ping()
+        except redis.RedisError:
+            if self.degraded_since is None:
+                self.degraded_since = time.monotonic()
+                self.on_degrade(True)
+            raise
+        return {"shared_state": "redis"}
+
+
+def build_shared(redis_url: str, prefix: str) -> SharedState | FallbackShared:
+    if not redis_url:
+        return DatabaseShared()
+    client = redis.Redis.from_url(
+        redis_url, socket_connect_timeout=1.0, socket_timeout=2.0, health_check_interval=30
+    )
+    return FallbackShared(RedisShared(client, prefix), DatabaseShared())

@@ -1,0 +1,157 @@
+"""The key ring in the database: rotation end to end, encryption at rest, shared by instances."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+import pytest
+from flask import Flask
+from sqlalchemy import inspect, select, text
+
+from identity.errors import ConfigError
+from identity.extensions import db, get_keys
+from identity.models import SigningKey
+from identity.services.setup import check_startup, initialise
+
+
+class FrozenClock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def jwks_verify(client: Any, token: str) -> dict[str, Any]:
+    """Verify like a relying party: fetch JWKS, pick the key by kid."""
+    keys = client.get("/.well-known/jwks.json").get_json()["keys"]
+    kid = jwt.get_unverified_header(token)["kid"]
+    match = [k for k in keys if k["kid"] == kid]
+    if not match:
+        raise LookupError(kid)
+    key = jwt.PyJWK.from_json(json.dumps(match[0])).key
+    return jwt.decode(token, key, algorithms=["RS256"], options={"verify_exp": False})
+
+
+def test_rotation_end_to_end(app: Flask, runner: Any) -> None:
+    """Rotate → pre-published; promote → new key signs; old tokens verify until the grace ends."""
+    client = app.test_client()
+    clock = FrozenClock()
+    with app.app_context():
+        keys = get_keys()
+        keys.clock = clock
+        old_token = keys.sign({"sub": "before"}, "JWT")
+
+    result = runner.invoke(args=["identity", "keys", "rotate", "--promote-after", "60", "--json"])
+    assert result.exit_code == 0, result.output
+    new_kid = json.loads(result.output)["kid"]
+    kids = [k["kid"] for k in client.get("/.well-known/jwks.json").get_json()["keys"]]
+    assert new_kid in kids and len(kids) == 2  # pre-published, not yet signing
+
+    clock.now += timedelta(seconds=61)  # promoted by time, on every instance alike
+    with app.app_context():
+        new_token = get_keys().sign({"sub": "after"}, "JWT")
+    assert jwt.get_unverified_header(new_token)["kid"] == new_kid
+    assert jwks_verify(client, old_token)["sub"] == "before"
+    assert jwks_verify(client, new_token)["sub"] == "after"
+
+    grace = (
+        app.extensions["identity.settings"].max_token_ttl
+        + app.extensions["identity.settings"].clock_leeway
+    )
+    clock.now += timedelta(seconds=grace - 5)
+    assert jwks_verify(client, old_token)["sub"] == "before"  # still inside the longest lifetime
+    clock.now += timedelta(seconds=10)
+    with pytest.raises(LookupError):
+        jwks_verify(client, old_token)
+
+    listed = json.loads(runner.invoke(args=["identity", "keys", "list", "--json"]).output)["keys"]
+    assert {k["state"] for k in listed} == {"active", "removed"}
+    retired = json.loads(runner.invoke(args=["identity", "keys", "retire", "--json"]).output)
+    assert len(retired["removed"]) == 1
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(SigningKey)) == 1
+
+
+def test_promote_now_and_rotate_twice_conflicts(app: Flask, runner: Any) -> None:
+    assert (
+        runner.invoke(args=["identity", "keys", "rotate", "--promote-after", "3600"]).exit_code == 0
+    )
+    again = runner.invoke(args=["identity", "keys", "rotate"])
+    assert again.exit_code != 0
+    promoted = json.loads(runner.invoke(args=["identity", "keys", "promote", "--json"]).output)
+    with app.app_context():
+        token = get_keys().sign({"sub": "x"}, "JWT")
+    assert jwt.get_unverified_header(token)["kid"] == promoted["kid"]
+
+
+def test_private_keys_are_encrypted_at_rest(app: Flask) -> None:
+    """No unencrypted PEM in the database rows (nor in the SQLite file)."""
+    with app.app_context():
+        rows = db.session.scalars(select(SigningKey)).all()
+        assert rows
+        for row in rows:
+            assert row.private_pem.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+        url = str(db.engine.url)
+    if url.startswith("sqlite"):
+        with open(url.removeprefix("sqlite:///"), "rb") as handle:
+            raw = handle.read()
+        assert b"BEGIN PRIVATE KEY" not in raw and b"BEGIN RSA PRIVATE KEY" not in raw
+
+
+def test_wrong_passphrase_is_a_clear_startup_error(app: Flask, database_url: str) -> None:
+    from identity.app import create_app
+    from tests.conftest import TEST_SECRETS
+
+    other = create_app(
+        {
+            **TEST_SECRETS,
+            "database_url": database_url,
+            "key_passphrase": "a-different-passphrase-123",
+        }
+    )
+    try:
+        with pytest.raises(ConfigError) as caught:
+            check_startup(other)
+    finally:
+        with other.app_context():
+            db.engine.dispose()
+    assert str(caught.value).startswith("IDENTITY_KEY_PASSPHRASE: cannot decrypt")
+
+
+def test_two_instances_publish_the_same_jwks(make_app: Any) -> None:
+    first, second = make_app(), make_app()
+    with first.app_context():
+        get_keys().rotate(3600)
+    a = first.test_client().get("/.well-known/jwks.json").get_json()
+    b = second.test_client().get("/.well-known/jwks.json").get_json()
+    assert a == b and len(a["keys"]) == 2
+    with first.app_context():
+        t1 = get_keys().sign({"sub": "1"}, "JWT")
+    with second.app_context():
+        t2 = get_keys().sign({"sub": "2"}, "JWT")
+    assert jwt.get_unverified_header(t1)["kid"] == jwt.get_unverified_header(t2)["kid"]
+
+
+def test_migrations_upgrade_from_empty(app: Flask) -> None:
+    """The test database was built by the migrations alone; they are at head and idempotent."""
+    with app.app_context():
+        inspector = inspect(db.engine)
+        for table in (
+            "signing_keys",
+            "oauth_clients",
+            "api_keys",
+            "customers",
+            "upstream_connections",
+            "exchange_accounts",
+            "revoked_tokens",
+        ):
+            assert inspector.has_table(table), table
+        version = (
+            db.session.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        )
+        assert version
+        assert initialise()[0] == "database migrated"  # running again is safe

@@ -1,0 +1,132 @@
+"""`identity init` + gunicorn, as `make run` does it, in a fresh instance folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import jwt
+import pytest
+
+from tests import backends
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def instance_env(tmp_path: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("IDENTITY_", "DATABASE_URL", "REDIS_URL"))
+    }
+    env["IDENTITY_INSTANCE_DIR"] = str(tmp_path / "instance")
+    env["IDENTITY_LOG_LEVEL"] = "WARNING"
+    if backends.BACKEND == "postgres":
+        env["DATABASE_URL"] = backends.create_pg_database()
+    return env
+
+
+def start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "-c",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(proc.stderr.read().decode() if proc.stderr else "exited")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise AssertionError("server did not start")
+
+
+@pytest.fixture
+def served(instance_env: dict[str, str]) -> Iterator[tuple[str, dict[str, str]]]:
+    init = subprocess.run(
+        [str(BIN / "identity"), "init"],
+        cwd=ROOT,
+        env=instance_env,
+        capture_output=True,
+        timeout=120,
+    )
+    assert init.returncode == 0, init.stderr.decode()
+    secrets = Path(instance_env["IDENTITY_INSTANCE_DIR"]) / "secrets.env"
+    assert oct(secrets.stat().st_mode & 0o777) == "0o600"
+    port = free_port()
+    proc = start_gunicorn(instance_env, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(f"{base}/healthz", proc)
+        yield base, instance_env
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=15)
+        if backends.BACKEND == "postgres":
+            backends.drop_pg_database(instance_env["DATABASE_URL"])
+
+
+def test_served_jwks_verifies_a_token_from_the_signer(served: tuple[str, dict[str, str]]) -> None:
+    base, env = served
+    jwks = httpx.get(f"{base}/.well-known/jwks.json").json()
+    assert len(jwks["keys"]) == 1
+    sign = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from identity.app import create_app; from identity.extensions import get_keys\n"
+            "app = create_app()\n"
+            "with app.app_context(): print(get_keys().sign({'sub': 'served'}, 'JWT'))",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
+    token = sign.stdout.decode().strip()
+    key = jwt.PyJWK.from_json(json.dumps(jwks["keys"][0])).key
+    assert jwt.decode(token, key, algorithms=["RS256"])["sub"] == "served"
+    assert httpx.get(f"{base}/readyz").status_code == 200
+
+
+def test_invalid_configuration_stops_startup_in_one_line(instance_env: dict[str, str]) -> None:
+    env = {**instance_env, "IDENTITY_ISSUER": "nope"}
+    proc = start_gunicorn(env, free_port())
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    text = err.decode()
+    assert "identity: IDENTITY_ISSUER: must be an http(s) URL" in text
+    assert "Traceback" not in text
+    if backends.BACKEND == "postgres":
+        backends.drop_pg_database(instance_env["DATABASE_URL"])
