@@ -27,6 +27,7 @@ BLUEPRINTS = (
     "identity.http.oauth",
     "identity.http.partners",
     "identity.http.admin",
+    "identity.http.admin_users",
     "identity.http.customers",
     "identity.http.inbox",
     "identity.http.broker",
