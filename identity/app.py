@@ -12,6 +12,7 @@ from identity import extensions, observability
 from identity.config import Settings
 from identity.extensions import api, db, migrate, put
 from identity.http import errors as http_errors
+from identity.http.schemas import ErrorSchema
 from identity.services.api_keys import ApiKeyService
 from identity.services.customers import CustomerService
 from identity.services.keys import KeyService
@@ -65,6 +66,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir())
+    api.ERROR_SCHEMA = ErrorSchema  # every operation documents the Infobip error shape
     api.init_app(app)
     _wire(app, settings)
     observability.init_app(app)

@@ -211,33 +211,57 @@ class RedisShared:
 
 
 class FallbackShared:
-    """Redis first; on a Redis error, the database (and in-process counters) instead."""
+    """Redis first; on a Redis error, the database (and in-process counters) instead.
+
+    While degraded, Redis is retried at most every ``RETRY_SECONDS`` so that a dead Redis does
+    not add a connection timeout to every request.
+    """
+
+    RETRY_SECONDS = 5.0
 
     def __init__(self, primary: RedisShared, fallback: DatabaseShared) -> None:
         self.primary = primary
         self.fallback = fallback
         self.degraded_since: float | None = None
+        self._retry_at = 0.0
         self.on_degrade: Callable[[bool], None] = lambda degraded: None
 
     @property
     def backend(self) -> str:
         return "database (redis down)" if self.degraded_since else "redis"
 
+    def _degrade(self, exc: Exception) -> None:
+        self._retry_at = time.monotonic() + self.RETRY_SECONDS
+        if self.degraded_since is None:
+            log.warning("redis unavailable, falling back to the database: %s", type(exc).__name__)
+            self.degraded_since = time.monotonic()
+            self.on_degrade(True)
+
+    def _recover(self) -> None:
+        if self.degraded_since is not None:
+            log.info("redis is back; copying revocations made meanwhile")
+            self._resync_revocations()
+            self.degraded_since = None
+            self.on_degrade(False)
+
+    def _resync_revocations(self) -> None:
+        """Revocations written only to the database during the outage go to Redis too."""
+        rows = db.session.scalars(select(RevokedToken).where(RevokedToken.expires_at > _now()))
+        pipe = self.primary.client.pipeline()
+        for row in rows:
+            ttl = max(1, int((row.expires_at - _now()).total_seconds()) + 1)
+            pipe.set(self.primary._k("revoked", row.jti), "1", ex=ttl)
+        pipe.execute()
+
     def _call(self, name: str, *args: Any) -> Any:
+        if self.degraded_since is not None and time.monotonic() < self._retry_at:
+            return getattr(self.fallback, name)(*args)
         try:
             result = getattr(self.primary, name)(*args)
         except redis.RedisError as exc:
-            if self.degraded_since is None:
-                log.warning(
-                    "redis unavailable, falling back to the database: %s", type(exc).__name__
-                )
-                self.degraded_since = time.monotonic()
-                self.on_degrade(True)
+            self._degrade(exc)
             return getattr(self.fallback, name)(*args)
-        if self.degraded_since is not None:
-            log.info("redis is back")
-            self.degraded_since = None
-            self.on_degrade(False)
+        self._recover()
         return result
 
     def revoke(self, jti: str, expires_at: datetime) -> None:
@@ -246,7 +270,7 @@ class FallbackShared:
         self._call("revoke", jti, expires_at)
 
     def is_revoked(self, jti: str) -> bool:
-        if self.degraded_since is not None:
+        if self.degraded_since is not None:  # Redis may have missed revocations meanwhile
             return self.fallback.is_revoked(jti)
         return bool(self._call("is_revoked", jti))
 
@@ -276,11 +300,10 @@ class FallbackShared:
         self.fallback.ping()
         try:
             self.primary.ping()
-        except redis.RedisError:
-            if self.degraded_since is None:
-                self.degraded_since = time.monotonic()
-                self.on_degrade(True)
+        except redis.RedisError as exc:
+            self._degrade(exc)
             raise
+        self._recover()
         return {"shared_state": "redis"}
 
 
