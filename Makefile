@@ -23,7 +23,10 @@ init: $(STAMP) ## Migrate the database and create keys if none (safe to repeat)
 run: init ## Serve on 127.0.0.1:8000 with gunicorn (SQLite, in-process cache)
 	$(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
 
-test: $(STAMP) ## Run the suite on SQLite, then on PostgreSQL + Redis
+browser-deps: ## Install Debian's chromium for the browser test when it is missing
+	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+test: $(STAMP) browser-deps ## Run the suite on SQLite, then on PostgreSQL + Redis
 	$(PY) -m pytest
 	IDENTITY_TEST_BACKEND=postgres $(PY) -m pytest
 
@@ -37,4 +40,11 @@ bench: $(STAMP) ## Benchmarks (prints a table); installs wrk if missing
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	$(PY) bench/run.py
 
-.PHONY: help install init run test test-sqlite lint bench
+load: $(STAMP) ## 60 s of mixed traffic on loopback (PostgreSQL + Redis when up); installs wrk if missing
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	$(PY) bench/load.py
+
+fuzz: $(STAMP) ## A longer schemathesis run over /openapi.json (FUZZ_EXAMPLES=200)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest tests/fuzz -q
+
+.PHONY: help install init run test test-sqlite lint bench load fuzz

@@ -8,7 +8,11 @@ import tempfile
 bind = os.environ.get("IDENTITY_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("IDENTITY_WORKERS", "2"))
 threads = int(os.environ.get("IDENTITY_THREADS", "1"))
-worker_class = "gthread" if threads > 1 else "sync"
+# gthread even with one thread: it keeps connections alive (the sync worker closes each one
+# after a response, so every request paid a TCP handshake). cryptography releases the GIL while
+# signing, but with one worker per core the cores are already busy: IDENTITY_THREADS > 1 mainly
+# helps I/O-bound calls (broker upstreams). IDENTITY_WORKER_CLASS=sync restores the old worker.
+worker_class = os.environ.get("IDENTITY_WORKER_CLASS", "gthread")
 timeout = 30
 graceful_timeout = 10
 keepalive = 5

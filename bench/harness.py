@@ -48,6 +48,7 @@ class WrkResult:
     p99_ms: float
     errors: int
     non_2xx: int
+    max_ms: float = 0.0
 
 
 def free_port() -> int:
@@ -103,7 +104,9 @@ def wrk(
     p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     non_2xx_match = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return WrkResult(rps, p50, p99, errors, int(non_2xx_match.group(1)) if non_2xx_match else 0)
+    latency_max = _ms(re.search(r"Latency\s+\S+\s+\S+\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    non_2xx = int(non_2xx_match.group(1)) if non_2xx_match else 0
+    return WrkResult(rps, p50, p99, errors, non_2xx, latency_max)
 
 
 @dataclass

@@ -250,6 +250,13 @@ _VARIABLES: tuple[Variable, ...] = (
         "Re-issue a still-fresh token to a client asking again for the same scopes",
     ),
     Variable(
+        "IDENTITY_CLIENT_CACHE_SECONDS",
+        "client_cache_seconds",
+        2.0,
+        _float,
+        "How long an instance caches an OAuth client; other instances see a disable within it",
+    ),
+    Variable(
         "IDENTITY_CUSTOMER_TOKEN_TTL",
         "customer_token_ttl",
         900,
@@ -425,6 +432,7 @@ _VARIABLES: tuple[Variable, ...] = (
         _float,
         "Longest backoff between upstream attempts",
     ),
+    Variable("IDENTITY_BROKER_LOCAL_TTL", "broker_local_ttl", 5.0, _float, "Seconds an instance trusts its in-process token copy before re-checking the shared level (bounds cross-instance staleness after invalidate)"),  # noqa: E501
     # --- Infobip Exchange & signed inbound calls -------------------------------------------
     Variable(
         "IDENTITY_EXCHANGE_BASE_URL",

@@ -1,7 +1,84 @@
-"""Placeholder: this area's commands are built by its own issue."""
+"""``identity clients create|list|rotate-secret|disable``."""
 
 from __future__ import annotations
 
 import click
+from flask.cli import with_appcontext
 
-commands: list[click.Command] = []
+from identity.cli import emit
+from identity.extensions import get_service
+
+
+@click.group("clients")
+def clients_group() -> None:
+    """Manage OAuth clients (client credentials)."""
+
+
+@clients_group.command("create")
+@click.option("--name", required=True, help="Who the client is, for people.")
+@click.option("--scope", default="", help='Allowed scopes, space separated, e.g. "admin".')
+@click.option("--lifetime", type=click.IntRange(60), default=None, help="Token lifetime (s).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+@with_appcontext
+def create(name: str, scope: str, lifetime: int | None, as_json: bool) -> None:
+    """Create a client; its secret is printed once, here."""
+    created = get_service("clients").create(name, scope, lifetime)
+    payload = {
+        "client_id": created.client_id,
+        "client_secret": created.client_secret,
+        "scope": created.scope,
+    }
+    emit(
+        payload,
+        as_json,
+        f"client_id: {created.client_id}\nclient_secret: {created.client_secret}\n"
+        f"scope: {created.scope}\n(the secret is shown only once)",
+    )
+
+
+@clients_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def list_clients(as_json: bool) -> None:
+    """Show every client (never a secret)."""
+    rows = [
+        {
+            "client_id": row.client_id,
+            "name": row.name,
+            "scope": row.scope,
+            "lifetime": row.token_lifetime,
+            "enabled": row.enabled,
+            "created_at": row.created_at.isoformat(),
+        }
+        for row in get_service("clients").list()
+    ]
+    human = "\n".join(
+        f"{r['client_id']}  {'enabled ' if r['enabled'] else 'disabled'}  {r['name']}  "
+        f"[{r['scope']}]"
+        for r in rows
+    )
+    emit({"clients": rows}, as_json, human or "no clients")
+
+
+@clients_group.command("rotate-secret")
+@click.argument("client_id")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def rotate_secret(client_id: str, as_json: bool) -> None:
+    """Replace a client's secret; the old one is refused from now on."""
+    rotated = get_service("clients").rotate_secret(client_id)
+    payload = {"client_id": rotated.client_id, "client_secret": rotated.client_secret}
+    emit(payload, as_json, f"client_secret: {rotated.client_secret}\n(shown only once)")
+
+
+@clients_group.command("disable")
+@click.argument("client_id")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def disable(client_id: str, as_json: bool) -> None:
+    """Refuse new tokens to a client."""
+    row = get_service("clients").disable(client_id)
+    emit({"client_id": row.client_id, "enabled": row.enabled}, as_json, f"disabled {client_id}")
+
+
+commands = [clients_group]

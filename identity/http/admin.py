@@ -1,7 +1,256 @@
-"""Placeholder blueprint: this area is built by its own issue."""
+"""Admin API: OAuth clients, API keys and the signing key ring (contract §7).
+
+Every endpoint needs an access token with scope ``admin``; secrets appear once, in the 201
+answer that creates them (``Cache-Control: no-store``).
+"""
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
+from typing import Any
 
-blp = Blueprint("admin", __name__, description="admin")
+from flask import Response, jsonify
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from identity.extensions import get_keys, get_service, get_settings
+from identity.http.schemas import ErrorSchema
+from identity.http.security import require
+
+blp = Blueprint("admin", __name__, description="Admin: OAuth clients, API keys, signing keys")
+
+ADMIN = ["admin"]
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+# --- schemas -------------------------------------------------------------------------------
+class ClientCreateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    scope = fields.String(load_default="", validate=validate.Length(0, 2000))
+    lifetime = fields.Integer(validate=validate.Range(60, 86400), allow_none=True)
+
+
+class ClientSchema(Schema):
+    client_id = fields.String(required=True)
+    name = fields.String()
+    scope = fields.String()
+    lifetime = fields.Integer(attribute="token_lifetime", allow_none=True)
+    enabled = fields.Boolean()
+    created_at = fields.DateTime()
+    secret_rotated_at = fields.DateTime()
+
+
+class ClientSecretSchema(Schema):
+    client_id = fields.String(required=True)
+    client_secret = fields.String(required=True)
+    scope = fields.String(required=True)
+    lifetime = fields.Integer(allow_none=True)
+
+
+class ClientListSchema(Schema):
+    clients = fields.List(fields.Nested(ClientSchema), required=True)
+
+
+class ApiKeyCreateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    scope = fields.String(load_default="", validate=validate.Length(0, 2000))
+    expires_in = fields.Integer(validate=validate.Range(1, 10 * 365 * 86400), allow_none=True)
+
+
+class ApiKeySchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String()
+    lookup = fields.String(metadata={"description": "non-secret prefix of the key"})
+    scope = fields.String()
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime(allow_none=True)
+    revoked_at = fields.DateTime(allow_none=True)
+    last_used_at = fields.DateTime(allow_none=True)
+
+
+class ApiKeyCreatedSchema(Schema):
+    id = fields.String(required=True)
+    key = fields.String(required=True)
+    scope = fields.String(required=True)
+    expires_at = fields.DateTime(allow_none=True)
+
+
+class ApiKeyListSchema(Schema):
+    api_keys = fields.List(fields.Nested(ApiKeySchema), required=True)
+
+
+class KeyStateSchema(Schema):
+    kid = fields.String(required=True)
+    state = fields.String(required=True)
+    activates_at = fields.DateTime()
+    remove_after = fields.DateTime(allow_none=True)
+
+
+class KeyListSchema(Schema):
+    keys = fields.List(fields.Nested(KeyStateSchema), required=True)
+
+
+class RotateSchema(Schema):
+    promote_after = fields.Integer(validate=validate.Range(0, 365 * 86400), allow_none=True)
+
+
+class KidSchema(Schema):
+    kid = fields.String(required=True)
+
+
+class RemovedSchema(Schema):
+    removed = fields.List(fields.String(), required=True)
+
+
+def _errors(view: Any) -> Any:
+    for status, text in ((401, "no admin token"), (403, "token lacks scope admin")):
+        view = blp.alt_response(status, schema=ErrorSchema, description=text)(view)
+    return view
+
+
+# --- OAuth clients -------------------------------------------------------------------------
+@blp.route("/admin/clients")
+class Clients(MethodView):
+    @_errors
+    @blp.response(200, ClientListSchema)
+    @require(access=ADMIN)
+    def get(self) -> dict[str, Any]:
+        """Every OAuth client (never a secret)."""
+        return {"clients": get_service("clients").list()}
+
+    @_errors
+    @blp.response(201, ClientSecretSchema)
+    @require(access=ADMIN)
+    @blp.arguments(ClientCreateSchema)
+    def post(self, body: dict[str, Any]) -> Response:
+        """Create a client; the secret is in this answer only."""
+        created = get_service("clients").create(body["name"], body["scope"], body.get("lifetime"))
+        return _created(ClientSecretSchema().dump(created))
+
+
+@blp.route("/admin/clients/<client_id>")
+class ClientItem(MethodView):
+    @_errors
+    @blp.response(200, ClientSchema)
+    @require(access=ADMIN)
+    def get(self, client_id: str) -> Any:
+        """One client."""
+        return get_service("clients").row(client_id)
+
+
+@blp.route("/admin/clients/<client_id>/rotate-secret")
+class ClientRotate(MethodView):
+    @_errors
+    @blp.response(200, ClientSecretSchema)
+    @require(access=ADMIN)
+    def post(self, client_id: str) -> Response:
+        """A new secret; the old one is refused at once (other instances: within the cache TTL)."""
+        rotated = get_service("clients").rotate_secret(client_id)
+        return _created(ClientSecretSchema().dump(rotated), status=200)
+
+
+@blp.route("/admin/clients/<client_id>/disable")
+class ClientDisable(MethodView):
+    @_errors
+    @blp.response(200, ClientSchema)
+    @require(access=ADMIN)
+    def post(self, client_id: str) -> Any:
+        """Refuse new tokens to this client."""
+        return get_service("clients").disable(client_id)
+
+
+# --- API keys ------------------------------------------------------------------------------
+@blp.route("/admin/api-keys")
+class ApiKeys(MethodView):
+    @_errors
+    @blp.response(200, ApiKeyListSchema)
+    @require(access=ADMIN)
+    def get(self) -> dict[str, Any]:
+        """Every API key (never the key itself)."""
+        return {"api_keys": get_service("api_keys").list()}
+
+    @_errors
+    @blp.response(201, ApiKeyCreatedSchema)
+    @require(access=ADMIN)
+    @blp.arguments(ApiKeyCreateSchema)
+    def post(self, body: dict[str, Any]) -> Response:
+        """Create an API key; the key is in this answer only."""
+        created = get_service("api_keys").create(
+            body["name"], body["scope"], body.get("expires_in")
+        )
+        return _created(ApiKeyCreatedSchema().dump(created))
+
+
+@blp.route("/admin/api-keys/<key_id>/revoke")
+class ApiKeyRevoke(MethodView):
+    @_errors
+    @blp.response(200, ApiKeySchema)
+    @require(access=ADMIN)
+    def post(self, key_id: str) -> Any:
+        """Revoke an API key: refused from the next request on."""
+        return get_service("api_keys").revoke(key_id)
+
+
+# --- signing keys --------------------------------------------------------------------------
+@blp.route("/admin/keys")
+class Keys(MethodView):
+    @_errors
+    @blp.response(200, KeyListSchema)
+    @require(access=ADMIN)
+    def get(self) -> dict[str, Any]:
+        """Every signing key with its state (next, active, retired)."""
+        return {
+            "keys": [
+                {
+                    "kid": s.record.kid,
+                    "state": s.state,
+                    "activates_at": s.record.activates_at,
+                    "remove_after": s.remove_after,
+                }
+                for s in get_keys().states()
+            ]
+        }
+
+
+@blp.route("/admin/keys/rotate")
+class KeysRotate(MethodView):
+    @_errors
+    @blp.response(201, KidSchema)
+    @require(access=ADMIN)
+    @blp.arguments(RotateSchema, required=False)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Pre-publish a new key; it signs after ``promote_after`` seconds."""
+        delay = body.get("promote_after")
+        delay = get_settings().key_promote_after if delay is None else delay
+        return {"kid": get_keys().rotate(delay)}
+
+
+@blp.route("/admin/keys/promote")
+class KeysPromote(MethodView):
+    @_errors
+    @blp.response(200, KidSchema)
+    @require(access=ADMIN)
+    def post(self) -> dict[str, Any]:
+        """Make the pre-published key active now."""
+        return {"kid": get_keys().promote()}
+
+
+@blp.route("/admin/keys/retire")
+class KeysRetire(MethodView):
+    @_errors
+    @blp.response(200, RemovedSchema)
+    @require(access=ADMIN)
+    def post(self) -> dict[str, Any]:
+        """Delete retired keys whose tokens have all expired."""
+        return {"removed": get_keys().retire()}
+
+
+def _created(body: dict[str, Any], status: int = 201) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    return _no_store(response)

@@ -1,7 +1,193 @@
-"""Placeholder blueprint: this area is built by its own issue."""
+"""Customer login, refresh and logout (contract §2), token mode and cookie mode.
+
+Cookie mode keeps the customer token in ``customer_session`` (HttpOnly; Secure; SameSite=Strict;
+Path=/). Requests authenticated by that cookie that change state must also come from an allowed
+origin (``Origin``, else ``Referer``), so a cross-site page cannot ride the cookie.
+"""
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
+from typing import Any
+from urllib.parse import urlsplit
 
-blp = Blueprint("customers", __name__, description="customers")
+from flask import Flask, Response, after_this_request, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from marshmallow.validate import Length, OneOf
+
+from identity.errors import Forbidden
+from identity.extensions import get_service, get_settings, get_shared, put
+from identity.http.schemas import ErrorSchema
+from identity.http.security import AuthenticationRequired
+from identity.services.customers import MAX_PASSWORD
+from identity.services.sessions import CustomerLogin, CustomerSessions
+from identity.services.throttle import LoginThrottle
+
+blp = Blueprint("customers", __name__, description="Customer login and sessions (contract §2)")
+
+COOKIE = "customer_session"
+
+
+class LoginSchema(Schema):
+    username = fields.String(required=True, validate=Length(1, 1024))
+    password = fields.String(required=True, load_only=True, validate=Length(1, MAX_PASSWORD))
+    session = fields.String(load_default="token", validate=OneOf(("token", "cookie")))
+
+
+class CustomerTokenSchema(Schema):
+    """Token mode: every field; cookie mode: ``customer_id`` and ``expires_in`` only."""
+
+    access_token = fields.String()
+    token_type = fields.String()
+    expires_in = fields.Integer(required=True)
+    customer_id = fields.String(required=True)
+
+
+def _sessions() -> CustomerSessions:
+    return get_service("customer_sessions")  # type: ignore[no-any-return]
+
+
+# --- cross-site protection and CORS (shared with the inbox blueprint) --------------------------
+def _request_origin() -> str | None:
+    origin = request.headers.get("Origin")
+    if origin:
+        return origin
+    referer = urlsplit(request.headers.get("Referer", ""))
+    return f"{referer.scheme}://{referer.netloc}" if referer.scheme and referer.netloc else None
+
+
+def check_origin(required: bool = True) -> None:
+    """403 unless the request's origin is an allowed one (absent is fine when not required)."""
+    origin = _request_origin()
+    if origin is None and not required:
+        return
+    if origin not in get_settings().allowed_origins:
+        raise Forbidden("Cross-site request refused")
+
+
+def presented_customer_token() -> tuple[str, bool]:
+    """``(token, from_cookie)``: Bearer first, else the cookie (then with the origin check)."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip(), False
+    cookie = request.cookies.get(COOKIE)
+    if cookie:
+        check_origin()
+        return cookie, True
+    raise AuthenticationRequired("Customer token required")
+
+
+def customer_headers(response: Response) -> Response:
+    """No caching of tokens; CORS for the configured frontend origins (off when empty)."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    origin = request.headers.get("Origin")
+    if origin and origin in get_settings().cors_origins:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Credentials"] = "true"
+        response.vary.add("Origin")
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = "POST"
+            response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+            response.headers["Access-Control-Max-Age"] = "600"
+    return response
+
+
+blp.after_request(customer_headers)
+
+
+# --- delivering a token ----------------------------------------------------------------------
+def _set_cookie(token: str, max_age: int) -> None:
+    secure = get_settings().cookie_secure
+
+    @after_this_request
+    def put_cookie(response: Response) -> Response:
+        response.set_cookie(
+            COOKIE,
+            token,
+            max_age=max_age,
+            httponly=True,
+            secure=secure,
+            samesite="Strict",
+            path="/",
+        )
+        return response
+
+
+def _clear_cookie() -> None:
+    secure = get_settings().cookie_secure
+
+    @after_this_request
+    def drop_cookie(response: Response) -> Response:
+        response.delete_cookie(COOKIE, httponly=True, secure=secure, samesite="Strict", path="/")
+        return response
+
+
+def deliver(login: CustomerLogin, cookie: bool) -> dict[str, Any]:
+    expires_in = login.token.expires_in
+    if cookie:
+        _set_cookie(login.token.token, expires_in)
+        return {"customer_id": login.customer_id, "expires_in": expires_in}
+    return {
+        "access_token": login.token.token,
+        "token_type": "Bearer",
+        "expires_in": expires_in,
+        "customer_id": login.customer_id,
+    }
+
+
+# --- views -----------------------------------------------------------------------------------
+@blp.route("/customer_authenticate")
+class Authenticate(MethodView):
+    @blp.arguments(LoginSchema)
+    @blp.response(200, CustomerTokenSchema)
+    @blp.alt_response(401, schema=ErrorSchema, description="invalid login details")
+    @blp.alt_response(403, schema=ErrorSchema, description="cookie mode from a foreign origin")
+    @blp.alt_response(429, schema=ErrorSchema, description="too many failed logins")
+    def post(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Log a customer in: a customer token in the body, or in a cookie with session=cookie."""
+        cookie = args["session"] == "cookie"
+        if cookie:
+            check_origin(required=False)  # login CSRF: a browser's cross-site POST is refused
+        login = _sessions().login(args["username"], args["password"], request.remote_addr or "-")
+        return deliver(login, cookie)
+
+
+@blp.route("/customer_authenticate/refresh")
+class Refresh(MethodView):
+    @blp.response(200, CustomerTokenSchema)
+    @blp.alt_response(401, schema=ErrorSchema, description="invalid token or ended session")
+    @blp.alt_response(403, schema=ErrorSchema, description="cookie from a foreign origin")
+    def post(self) -> dict[str, Any]:
+        """A new customer token for the same session, up to the absolute session limit."""
+        token, from_cookie = presented_customer_token()
+        return deliver(_sessions().refresh(token), from_cookie)
+
+
+@blp.route("/customer_logout")
+class Logout(MethodView):
+    @blp.response(204)
+    @blp.alt_response(401, schema=ErrorSchema, description="invalid token")
+    @blp.alt_response(403, schema=ErrorSchema, description="cookie from a foreign origin")
+    def post(self) -> None:
+        """End the session: this token (and its session) is refused from now on."""
+        token, from_cookie = presented_customer_token()
+        _sessions().logout(token)
+        if from_cookie:
+            _clear_cookie()
+
+
+def init_app(app: Flask) -> None:
+    settings = get_service("settings", app)
+    throttle = LoginThrottle(get_shared(app), settings)
+    put(app, "login_throttle", throttle)
+    sessions = CustomerSessions(
+        get_service("customers", app),
+        get_service("tokens", app),
+        throttle,
+        get_shared(app),
+        settings,
+    )
+    put(app, "customer_sessions", sessions)
+    get_service("customers", app).end_sessions = sessions.end_all

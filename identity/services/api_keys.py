@@ -16,6 +16,7 @@ from identity.extensions import db
 from identity.models import ApiKey
 
 PREFIX = "idk_"
+HEX = frozenset("0123456789abcdef")  # the lookup is token_hex(6)
 LAST_USED_EVERY = 60.0  # seconds between last_used_at writes per key: no write per request
 
 
@@ -42,7 +43,7 @@ def _parse(key: str) -> tuple[str, str] | None:
         return None
     body = key[len(PREFIX) :]
     lookup, sep, secret = body.partition("_")
-    if not sep or len(lookup) != 12 or not secret:
+    if not sep or len(lookup) != 12 or not secret or not set(lookup) <= HEX:
         return None
     return lookup, secret
 

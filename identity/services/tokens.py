@@ -9,6 +9,7 @@ A token of one kind never verifies as another: the typ or the audience differs.
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import time
 from dataclasses import dataclass
@@ -16,7 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from identity.config import Settings
-from identity.errors import InvalidToken
+from identity.crypto.verify import verify
+from identity.errors import InternalError, InvalidToken
 from identity.observability import TOKENS_ISSUED
 from identity.services.keys import KeyService
 from identity.storage.shared import SharedState
@@ -118,3 +120,38 @@ class TokenService:
         if self.shared.is_revoked(claims["jti"]):
             raise InvalidToken()
         return claims
+
+    # --- inbox secure-mode tokens (contract §3) -------------------------------------------------
+    def issue_inbox_token(self, identifier: str) -> IssuedToken:
+        """Payload exactly ``sub``, ``apiKey``, ``iat``, ``exp``: the inbox vendor's format."""
+        api_key = self.settings.inbox_api_key
+        if not api_key:
+            raise InternalError("IDENTITY_INBOX_API_KEY is not configured")
+        now = int(time.time())
+        ttl = self.settings.inbox_token_ttl
+        claims = {"sub": f"user:{identifier}", "apiKey": api_key, "iat": now, "exp": now + ttl}
+        token = self.keys.sign(claims, INBOX_TYP)
+        TOKENS_ISSUED.labels("inbox").inc()
+        return IssuedToken(token, claims, ttl)
+
+    def verify_inbox_token(self, token: str) -> dict[str, Any]:
+        """What an inbox backend checks; refuses customer tokens (they carry iss and aud)."""
+        claims = verify(
+            token,
+            lookup=self.keys.public_key,
+            typ=INBOX_TYP,
+            issuer=None,  # type: ignore[arg-type]  # inbox tokens carry no iss
+            audience=None,
+            leeway=self.settings.clock_leeway,
+            required=("exp", "iat", "sub"),
+        )
+        if set(claims) != INBOX_CLAIMS or not hmac.compare_digest(
+            str(claims["apiKey"]), self.settings.inbox_api_key
+        ):
+            raise InvalidToken()
+        if not str(claims["sub"]).startswith("user:"):
+            raise InvalidToken()
+        return claims
+
+
+INBOX_CLAIMS = frozenset({"sub", "apiKey", "iat", "exp"})

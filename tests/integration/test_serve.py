@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -91,7 +92,7 @@ def served(instance_env: dict[str, str]) -> Iterator[tuple[str, dict[str, str]]]
         wait_ready(f"{base}/healthz", proc)
         yield base, instance_env
     finally:
-        proc.terminate()
+        proc.send_signal(signal.SIGINT)  # quick shutdown: tests need no grace period
         proc.communicate(timeout=15)
         if backends.BACKEND == "postgres":
             backends.drop_pg_database(instance_env["DATABASE_URL"])

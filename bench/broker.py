@@ -1,0 +1,147 @@
+"""Cached ``GET /upstream/connections/<name>/authorization`` under gunicorn vs a bare Flask app,
+and upstream calls per 10,000 requests against ``identity mock-infobip`` in its own process."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+from bench.harness import BIN, DURATION, ROOT, Row, Server, free_port, serve, wrk
+
+SHORT_LIFETIME = 4  # seconds: several refreshes within one wrk run
+
+
+@contextmanager
+def mock_upstream() -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(BIN / "identity"), "mock-infobip", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{base}/_mock/calls", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _logins(base: str) -> int:
+    calls = httpx.get(f"{base}/_mock/calls", timeout=5).json()
+    return int(calls.get("POST /auth/1/session", 0))
+
+
+def _access_token(server: Server) -> str:
+    """Mint an ``upstream:read`` access token inside the served instance's configuration."""
+    code = (
+        "from identity.app import create_app\n"
+        "from identity.extensions import get_service\n"
+        "app = create_app()\n"
+        "with app.app_context():\n"
+        "    tokens = get_service('tokens')\n"
+        "    print(tokens.issue_access_token('bench', 'upstream:read', 3600).token)\n"
+    )
+    out = subprocess.run(
+        [str(BIN / "python"), "-c", code],
+        cwd=ROOT,
+        env=server.env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+def _add(server: Server, name: str, upstream: str, lifetime: int | None) -> None:
+    args = ["upstream", "add", "--name", name, "--base-url", upstream, "--method", "ibsso"]
+    args += ["--username", "user", "--secret-stdin"]
+    if lifetime:
+        args += ["--lifetime", str(lifetime)]
+    server.cli(*args, stdin="pass\n")
+
+
+def run(ctx: dict[str, float]) -> list[Row]:
+    with serve(app="bench.bare:app") as bare_server:
+        bare = wrk(f"{bare_server.base}/bare")
+    rows = [
+        Row(
+            "GET /bare (bare Flask, gunicorn 2 workers)",
+            bare.rps,
+            "req/s",
+            bare.p50_ms,
+            bare.p99_ms,
+            note="ceiling for the broker row below",
+        )
+    ]
+    with mock_upstream() as upstream, serve() as server:
+        _add(server, "sms", upstream, None)
+        _add(server, "short", upstream, SHORT_LIFETIME)
+        headers = {"Authorization": f"Bearer {_access_token(server)}"}
+        url = f"{server.base}/upstream/connections/%s/authorization"
+        floor = wrk(f"{server.base}/healthz")
+        before = _logins(upstream)
+        httpx.get(url % "sms", headers=headers, timeout=10).raise_for_status()  # the one login
+        cached = wrk(url % "sms", headers=headers)
+        long_calls = _logins(upstream) - before
+        before = _logins(upstream)
+        short = wrk(url % "short", headers=headers)
+        short_calls = _logins(upstream) - before
+    requests = cached.rps * DURATION
+    short_requests = short.rps * DURATION
+    expected = 1 + int(DURATION / (0.8 * SHORT_LIFETIME))
+    rows += [
+        Row(
+            "GET /healthz, same identity server (no auth)",
+            floor.rps,
+            "req/s",
+            floor.p50_ms,
+            floor.p99_ms,
+            ratio=floor.rps / bare.rps,
+            ceiling="bare Flask",
+            note="the app's own floor: request id, access log, metrics",
+        ),
+        Row(
+            "GET /upstream/.../authorization, cached (gunicorn 2 workers)",
+            cached.rps,
+            "req/s",
+            cached.p50_ms,
+            cached.p99_ms,
+            ratio=cached.rps / bare.rps,
+            ceiling="bare Flask",
+            target="≥ 0.7",
+            note=f"socket errors {cached.errors}, non-2xx {cached.non_2xx}; "
+            "includes the access-token check; "
+            f"{cached.rps / floor.rps:.2f} of /healthz",
+        ),
+        Row(
+            "upstream calls per 10,000 reads (token lifetime 3600 s)",
+            long_calls * 10_000 / max(1.0, requests),
+            "calls",
+            target="1 per lifetime",
+            note=f"{long_calls} call(s) in {requests:,.0f} reads over {DURATION} s "
+            "(including the first read's login)",
+        ),
+        Row(
+            f"upstream calls per 10,000 reads (token lifetime {SHORT_LIFETIME} s)",
+            short_calls * 10_000 / max(1.0, short_requests),
+            "calls",
+            target=f"{expected} calls in {DURATION} s (1 + one per 80 % of lifetime)",
+            note=f"{short_calls} call(s) in {short_requests:,.0f} reads; "
+            f"socket errors {short.errors}, non-2xx {short.non_2xx}",
+        ),
+    ]
+    return rows

@@ -1,0 +1,132 @@
+"""Customer login and inbox-token issuance under gunicorn (2 sync workers), wrk on loopback.
+
+The inbox rows are compared with the RS256 limit measured earlier in the same run (one
+signature per request, so ≥ 0.5 of the signing ceiling is the target). Login is deliberately
+bounded by argon2id: its row reports the in-process time per hash next to the request rate.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import httpx
+
+from bench.harness import DURATION, Row, Server, WrkResult, serve, wrk
+from identity.config import Settings
+from identity.services.customers import password_hasher
+
+PASSWORD = "bench password 0123456789"  # noqa: S105 - a throwaway benchmark account
+ENV = {"IDENTITY_INBOX_API_KEY": "bench-inbox-api-key"}
+
+
+def argon2_ms_per_hash(settings: Settings, rounds: int = 10) -> float:
+    """Mean argon2id hash time with the configured parameters, in-process, one core."""
+    hasher = password_hasher(settings)
+    start = time.perf_counter()
+    for _ in range(rounds):
+        hasher.hash(PASSWORD)
+    return (time.perf_counter() - start) / rounds * 1000
+
+
+def _seed(server: Server) -> tuple[str, str]:
+    """A customer's token (via a real login) and an inbox:issue API key, for the load."""
+    server.cli("users", "create", "--username", "bench", "--password-stdin", stdin=PASSWORD + "\n")
+    key = str(server.cli("api-keys", "create", "--name", "bench", "--scope", "inbox:issue")["key"])
+    response = httpx.post(
+        f"{server.base}/customer_authenticate",
+        json={"username": "bench", "password": PASSWORD},
+        timeout=30,
+    )
+    response.raise_for_status()
+    return str(response.json()["access_token"]), key
+
+
+def login_load(base: str, clients: int = 2, seconds: float = DURATION) -> WrkResult:
+    """Closed-loop logins from ``clients`` threads (one per worker): argon2 bounds the rate,
+    and wrk's 2 s timeout would count slow-but-correct logins as errors."""
+    body = {"username": "bench", "password": PASSWORD}
+    latencies: list[float] = []
+    failures = [0]
+    lock = threading.Lock()
+
+    def loop() -> None:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            deadline = time.perf_counter() + seconds
+            while time.perf_counter() < deadline:
+                start = time.perf_counter()
+                status = client.post("/customer_authenticate", json=body).status_code
+                with lock:
+                    latencies.append((time.perf_counter() - start) * 1000)
+                    failures[0] += status != 200
+
+    threads = [threading.Thread(target=loop) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    ordered = sorted(latencies) or [0.0]
+    return WrkResult(
+        rps=len(latencies) / elapsed,
+        p50_ms=ordered[len(ordered) // 2],
+        p99_ms=ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
+        errors=0,
+        non_2xx=failures[0],
+    )
+
+
+def _ratio_row(name: str, result: WrkResult, limit: float) -> Row:
+    return Row(
+        name,
+        result.rps,
+        "req/s",
+        result.p50_ms,
+        result.p99_ms,
+        ratio=result.rps / limit if limit else None,
+        ceiling="RS256 limit",
+        target="≥ 0.5",
+        note=f"errors {result.errors + result.non_2xx}",
+    )
+
+
+def run(ctx: dict[str, float]) -> list[Row]:
+    limit = ctx.get("rs256_limit", 0.0)
+    rows: list[Row] = []
+    with serve(env_extra=ENV) as server:
+        customer, key = _seed(server)
+        inbox = wrk(
+            f"{server.base}/inbox/token",
+            method="POST",
+            headers={"Authorization": f"Bearer {customer}"},
+        )
+        rows.append(_ratio_row("POST /inbox/token (customer Bearer)", inbox, limit))
+        partner = wrk(
+            f"{server.base}/v1/inbox/tokens",
+            method="POST",
+            body=json.dumps({"identifier": "bench-user"}),
+            headers={"X-API-Key": key, "Content-Type": "application/json"},
+        )
+        rows.append(_ratio_row("POST /v1/inbox/tokens (API key)", partner, limit))
+        settings = Settings.from_mapping(server.env)
+        per_hash = argon2_ms_per_hash(settings)
+        login = login_load(server.base)
+        params = (
+            f"argon2id t={settings.argon2_time_cost} m={settings.argon2_memory_kib} KiB "
+            f"p={settings.argon2_parallelism}"
+        )
+        rows.append(
+            Row(
+                "POST /customer_authenticate (2 closed-loop clients)",
+                login.rps,
+                "req/s",
+                login.p50_ms,
+                login.p99_ms,
+                ceiling=f"2 cores / {per_hash:.0f} ms ≈ {2000 / per_hash:.0f}",
+                note=f"{login.rps:.1f} req/s; {params}: {per_hash:.1f} ms/hash in-process; "
+                f"errors {login.errors + login.non_2xx}",
+            )
+        )
+    return rows

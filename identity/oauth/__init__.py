@@ -1,0 +1,1 @@
+"""Authlib wiring: the authorization server, client-credentials grant, RFC 7662/7009 endpoints."""
