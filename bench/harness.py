@@ -58,8 +58,12 @@ def free_port() -> int:
 
 
 def _ms(text: str) -> float:
-    number, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    """wrk's ``1.23ms`` / ``850.00us`` / ``2.01s``; NaN when wrk had no sample (``-nan``)."""
+    match = re.match(r"([\d.]+)(us|ms|s|m)", text)
+    if match is None:
+        return float("nan")
+    number, unit = match.groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
 def wrk(

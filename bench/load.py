@@ -12,6 +12,7 @@ import base64
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -32,8 +33,11 @@ def backing_env() -> dict[str, str]:
         from tests import backends
 
         if backends.postgres_available() and backends.redis_available():
-            return {"DATABASE_URL": backends.create_pg_database(), "REDIS_URL": backends.REDIS_URL,
-                    "IDENTITY_REDIS_PREFIX": f"identity-load-{os.getpid()}:"}
+            return {
+                "DATABASE_URL": backends.create_pg_database(),
+                "REDIS_URL": backends.REDIS_URL,
+                "IDENTITY_REDIS_PREFIX": f"identity-load-{os.getpid()}:",
+            }
     except ImportError:
         pass
     return {}
@@ -41,17 +45,25 @@ def backing_env() -> dict[str, str]:
 
 def worker_rss(master_pid: int) -> dict[int, int]:
     """RSS in KiB of each gunicorn worker (children of the master)."""
-    out = subprocess.run(["ps", "-o", "pid=,rss=", "--ppid", str(master_pid)],
-                         capture_output=True, text=True, check=False).stdout
+    out = subprocess.run(
+        ["ps", "-o", "pid=,rss=", "--ppid", str(master_pid)],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
     return {int(pid): int(rss) for pid, rss in (line.split() for line in out.splitlines())}
 
 
 def main() -> int:
     env_extra = backing_env()
     mock_port = free_port()
-    mock = subprocess.Popen([str(BIN / "identity"), "mock-infobip", "--port", str(mock_port)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "IDENTITY_INSTANCE_DIR": "/tmp/identity-load-mock"})
+    mock = subprocess.Popen(
+        [str(BIN / "identity"), "mock-infobip", "--port", str(mock_port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "IDENTITY_INSTANCE_DIR": tempfile.mkdtemp()},
+    )
     try:
         with serve(env_extra=env_extra) as server:
             return run(server, mock_port)
@@ -69,27 +81,56 @@ def run(server: object, mock_port: int) -> int:
     cli = server.cli  # type: ignore[attr-defined]
     client = cli("clients", "create", "--name", "load", "--scope", "upstream:read profile:read")
     key = cli("api-keys", "create", "--name", "load", "--scope", "inbox:issue")
-    cli("upstream", "add", "--name", "infobip", "--base-url", f"http://127.0.0.1:{mock_port}",
-        "--method", "oauth2", "--client-id", "load-client", stdin="load-secret\n")
+    cli(
+        "upstream",
+        "add",
+        "--name",
+        "infobip",
+        "--base-url",
+        f"http://127.0.0.1:{mock_port}",
+        "--method",
+        "oauth2",
+        "--client-id",
+        "load-client",
+        stdin="load-secret\n",
+    )
     basic = base64.b64encode(f"{client['client_id']}:{client['client_secret']}".encode()).decode()
     form = {"Content-Type": "application/x-www-form-urlencoded"}
-    token = httpx.post(f"{base}/access_token", data={"grant_type": "client_credentials"},
-                       headers={"Authorization": f"Basic {basic}"}).json()["access_token"]
-    assert httpx.get(f"{base}/upstream/connections/infobip/authorization",
-                     headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    token = httpx.post(
+        f"{base}/access_token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {basic}"},
+    ).json()["access_token"]
+    assert (
+        httpx.get(
+            f"{base}/upstream/connections/infobip/authorization",
+            headers={"Authorization": f"Bearer {token}"},
+        ).status_code
+        == 200
+    )
     plans = {
-        "POST /access_token": dict(url=f"{base}/access_token", method="POST",
-                                   body="grant_type=client_credentials",
-                                   headers={**form, "Authorization": f"Basic {basic}"}),
-        "POST /v1/inbox/tokens": dict(url=f"{base}/v1/inbox/tokens", method="POST",
-                                      body='{"identifier": "load-user-1"}',
-                                      headers={"Content-Type": "application/json",
-                                               "X-API-Key": str(key["key"])}),
-        "POST /introspect": dict(url=f"{base}/introspect", method="POST", body=f"token={token}",
-                                 headers={**form, "Authorization": f"Basic {basic}"}),
+        "POST /access_token": dict(
+            url=f"{base}/access_token",
+            method="POST",
+            body="grant_type=client_credentials",
+            headers={**form, "Authorization": f"Basic {basic}"},
+        ),
+        "POST /v1/inbox/tokens": dict(
+            url=f"{base}/v1/inbox/tokens",
+            method="POST",
+            body='{"identifier": "load-user-1"}',
+            headers={"Content-Type": "application/json", "X-API-Key": str(key["key"])},
+        ),
+        "POST /introspect": dict(
+            url=f"{base}/introspect",
+            method="POST",
+            body=f"token={token}",
+            headers={**form, "Authorization": f"Basic {basic}"},
+        ),
         "GET broker authorization (cached)": dict(
             url=f"{base}/upstream/connections/infobip/authorization",
-            headers={"Authorization": f"Bearer {token}"}),
+            headers={"Authorization": f"Bearer {token}"},
+        ),
     }
     master = server.proc.pid  # type: ignore[attr-defined]
     before = worker_rss(master)
@@ -105,16 +146,20 @@ def run(server: object, mock_port: int) -> int:
     for thread in threads:
         thread.join()
     after = worker_rss(master)
-    print(f"\nmixed load: {SECONDS}s, {len(plans)} wrk processes × {CONNECTIONS} connections, "
-          f"gunicorn 2 workers, {time.monotonic() - started:.0f}s wall\n")
+    print(
+        f"\nmixed load: {SECONDS}s, {len(plans)} wrk processes × {CONNECTIONS} connections, "
+        f"gunicorn 2 workers, {time.monotonic() - started:.0f}s wall\n"
+    )
     print("| endpoint | req/s | p50 ms | p99 ms | max ms | errors |")
     print("|---|---|---|---|---|---|")
     total_errors = 0
     for name, r in results.items():
         errors = r.errors + r.non_2xx
         total_errors += errors
-        print(f"| {name} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.max_ms:.1f} "
-              f"| {errors} |")
+        print(
+            f"| {name} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.max_ms:.1f} "
+            f"| {errors} |"
+        )
     print("\n| worker pid | RSS before (MiB) | RSS after (MiB) | growth |")
     print("|---|---|---|---|")
     worst = 0.0
@@ -124,8 +169,10 @@ def run(server: object, mock_port: int) -> int:
             worst = max(worst, growth)
             print(f"| {pid} | {rss / 1024:.1f} | {after[pid] / 1024:.1f} | {growth:+.1%} |")
     ok = total_errors == 0 and worst <= 0.10
-    print(f"\nerrors: {total_errors} (must be 0); worst RSS growth {worst:+.1%} (limit +10%): "
-          f"{'OK' if ok else 'FAIL'}")
+    print(
+        f"\nerrors: {total_errors} (must be 0); worst RSS growth {worst:+.1%} (limit +10%): "
+        f"{'OK' if ok else 'FAIL'}"
+    )
     return 0 if ok else 1
 
 

@@ -119,8 +119,8 @@ class CustomerSessions:
                 self.tokens.revoke({"jti": jti, "exp": int(until.timestamp())})
 
     def _deny(self, claims: dict[str, Any]) -> None:
-        """Denylist the token until it no longer verifies: ``exp`` plus the clock leeway."""
-        self.tokens.revoke({**claims, "exp": int(claims["exp"]) + self.settings.clock_leeway})
+        """Denylist the token until it no longer verifies (``revoke`` adds the leeway)."""
+        self.tokens.revoke(claims)
 
     def _open_session(self, claims: dict[str, Any]) -> CustomerSession:
         sid = claims.get("sid")

@@ -85,8 +85,9 @@ class TokenService:
         return claims
 
     def revoke(self, claims: dict[str, Any]) -> None:
-        """Deny this token's ``jti`` until the token would have expired anyway."""
-        expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
+        """Deny this token's ``jti`` until it would have expired anyway, leeway included
+        (verification still accepts a token ``clock_leeway`` seconds past ``exp``)."""
+        expires_at = datetime.fromtimestamp(int(claims["exp"]) + self.settings.clock_leeway, UTC)
         self.shared.revoke(str(claims["jti"]), expires_at)
 
     # --- customer tokens (contract §2) -------------------------------------------------------

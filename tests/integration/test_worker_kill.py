@@ -21,9 +21,16 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def server(instance_env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[bytes], dict[str, str]]]:
-    init = subprocess.run([str(BIN / "identity"), "init"], cwd=ROOT, env=instance_env,
-                          capture_output=True, timeout=120)
+def server(
+    instance_env: dict[str, str],
+) -> Iterator[tuple[str, subprocess.Popen[bytes], dict[str, str]]]:
+    init = subprocess.run(
+        [str(BIN / "identity"), "init"],
+        cwd=ROOT,
+        env=instance_env,
+        capture_output=True,
+        timeout=120,
+    )
     assert init.returncode == 0, init.stderr.decode()
     port = free_port()
     proc = start_gunicorn(instance_env, port)
@@ -37,21 +44,40 @@ def server(instance_env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen
 
 
 def workers(master: int) -> list[int]:
-    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(master)], capture_output=True,
-                         text=True, check=False).stdout
+    out = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(master)], capture_output=True, text=True, check=False
+    ).stdout
     return [int(pid) for pid in out.split()]
 
 
 def admin_token(base: str, env: dict[str, str]) -> str:
     import json
 
-    out = subprocess.run([str(BIN / "identity"), "clients", "create", "--name", "admin",
-                          "--scope", "admin", "--json"], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=60, check=True)
+    out = subprocess.run(
+        [
+            str(BIN / "identity"),
+            "clients",
+            "create",
+            "--name",
+            "admin",
+            "--scope",
+            "admin",
+            "--json",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     client = json.loads(out.stdout)
     raw = base64.b64encode(f"{client['client_id']}:{client['client_secret']}".encode()).decode()
-    answer = httpx.post(f"{base}/access_token", data={"grant_type": "client_credentials"},
-                        headers={"Authorization": f"Basic {raw}"})
+    answer = httpx.post(
+        f"{base}/access_token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {raw}"},
+    )
     return str(answer.json()["access_token"])
 
 
@@ -66,8 +92,12 @@ def test_killed_worker_loses_no_committed_write(server: Any) -> None:
     def create(i: int) -> None:
         sent.release()
         try:
-            answer = httpx.post(f"{base}/admin/api-keys", headers=headers, timeout=20,
-                                json={"name": f"kill-{i}", "scope": "inbox:issue"})
+            answer = httpx.post(
+                f"{base}/admin/api-keys",
+                headers=headers,
+                timeout=20,
+                json={"name": f"kill-{i}", "scope": "inbox:issue"},
+            )
         except httpx.HTTPError:
             return  # the connection died with the worker: the caller knows nothing committed
         if answer.status_code == 201:
@@ -90,8 +120,9 @@ def test_killed_worker_loses_no_committed_write(server: Any) -> None:
         assert row["name"].startswith("kill-") and row["scope"] == "inbox:issue"
     # A key that was committed works in full (hash stored): authenticate with one.
     sample = acknowledged[-1]["key"]
-    inbox = httpx.post(f"{base}/v1/inbox/tokens", json={"identifier": "u1"},
-                       headers={"X-API-Key": sample})
+    inbox = httpx.post(
+        f"{base}/v1/inbox/tokens", json={"identifier": "u1"}, headers={"X-API-Key": sample}
+    )
     assert inbox.status_code == 200
     assert proc.poll() is None and len(workers(proc.pid)) == 2  # gunicorn replaced the worker
 
@@ -100,8 +131,11 @@ def test_killed_worker_loses_no_committed_write(server: Any) -> None:
 def instance_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     from tests import backends
 
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("IDENTITY_", "DATABASE_URL", "REDIS_URL"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("IDENTITY_", "DATABASE_URL", "REDIS_URL"))
+    }
     env["IDENTITY_INSTANCE_DIR"] = str(tmp_path / "instance")
     env["IDENTITY_LOG_LEVEL"] = "WARNING"
     env["IDENTITY_INBOX_API_KEY"] = "inbox-vendor-key"
