@@ -103,7 +103,7 @@ def _wire(app: Flask, settings: Settings) -> None:
     )
     put(app, "keys", keys)
     put(app, "tokens", TokenService(keys, settings, shared))
-    put(app, "api_keys", ApiKeyService(settings.hash_pepper))
+    put(app, "api_keys", ApiKeyService(settings.hash_pepper, settings.client_cache_seconds))
     put(app, "customers", CustomerService(settings))
 
 

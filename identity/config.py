@@ -254,7 +254,16 @@ _VARIABLES: tuple[Variable, ...] = (
         "client_cache_seconds",
         2.0,
         _float,
-        "How long an instance caches an OAuth client; other instances see a disable within it",
+        "How long an instance caches an OAuth client or API key; other instances see a "
+        "disable, secret rotation or key revocation within it",
+    ),
+    Variable(
+        "IDENTITY_REVOCATION_CHECK_SECONDS",
+        "revocation_check_seconds",
+        0.5,
+        _float,
+        "How long an instance trusts a token's 'not revoked' answer (revocations made by the "
+        "same process apply at once; introspection always asks)",
     ),
     Variable(
         "IDENTITY_CUSTOMER_TOKEN_TTL",
@@ -432,7 +441,14 @@ _VARIABLES: tuple[Variable, ...] = (
         _float,
         "Longest backoff between upstream attempts",
     ),
-    Variable("IDENTITY_BROKER_LOCAL_TTL", "broker_local_ttl", 5.0, _float, "Seconds an instance trusts its in-process token copy before re-checking the shared level (bounds cross-instance staleness after invalidate)"),  # noqa: E501
+    Variable(
+        "IDENTITY_BROKER_LOCAL_TTL",
+        "broker_local_ttl",
+        5.0,
+        _float,
+        "Seconds an instance trusts its in-process token copy before re-checking the shared "
+        "level (bounds cross-instance staleness after invalidate)",
+    ),
     # --- Infobip Exchange & signed inbound calls -------------------------------------------
     Variable(
         "IDENTITY_EXCHANGE_BASE_URL",

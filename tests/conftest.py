@@ -33,6 +33,8 @@ TEST_SECRETS: dict[str, Any] = {
     "log_level": "WARNING",
     "inbox_api_key": "test-inbox-api-key",
     "keyring_cache_seconds": 0,
+    "revocation_check_seconds": 0,  # tests see revocations by other instances at once
+    "client_cache_seconds": 0,  # ...and client/API-key changes made through the database
     # Never let a test reach a real upstream: the default Exchange URL is a closed local port.
     "exchange_base_url": "http://127.0.0.1:9",
 }

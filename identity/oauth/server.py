@@ -133,6 +133,6 @@ class Server(AuthorizationServer):  # type: ignore[misc]
     def read_access_token(self, token: str) -> AccessToken | None:
         """The verified token, or None: introspection and revocation treat both alike."""
         try:
-            return AccessToken(self.tokens.verify_access_token(token))
+            return AccessToken(self.tokens.verify_access_token(token, fresh=True))
         except InvalidToken:
             return None

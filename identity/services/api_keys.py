@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from identity.crypto.hashing import hash_secret, matches
 from identity.errors import BadRequest, NotFound, Unauthorized
@@ -48,9 +48,24 @@ def _parse(key: str) -> tuple[str, str] | None:
     return lookup, secret
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    """What authentication needs of a row, cached in-process for ``cache_seconds``."""
+
+    id: str
+    name: str
+    key_hash: str
+    scope: str
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    fetched_at: float
+
+
 class ApiKeyService:
-    def __init__(self, pepper: str) -> None:
+    def __init__(self, pepper: str, cache_seconds: float = 0.0) -> None:
         self._pepper = pepper
+        self._cache_seconds = cache_seconds
+        self._snapshots: dict[str, _Snapshot] = {}
         self._touched: dict[str, float] = {}
         self._lock = threading.Lock()
 
@@ -85,7 +100,7 @@ class ApiKeyService:
         parsed = _parse(key)
         if parsed is None:
             raise Unauthorized("Invalid API key")
-        row = db.session.scalar(select(ApiKey).where(ApiKey.lookup == parsed[0]))
+        row = self._snapshot(parsed[0])
         # Hash and compare even when the row is missing, so timing does not tell.
         stored = row.key_hash if row is not None else "0" * 64
         valid = matches(key, stored, self._pepper) and row is not None
@@ -94,16 +109,40 @@ class ApiKeyService:
             raise Unauthorized("Invalid API key")
         if row.expires_at is not None and row.expires_at <= now:
             raise Unauthorized("API key expired")
-        self._touch(row, now)
+        self._touch(row.id, now)
         return ApiKeyPrincipal(row.id, row.name, frozenset(row.scope.split()))
 
-    def _touch(self, row: ApiKey, now: datetime) -> None:
+    def _snapshot(self, lookup: str) -> _Snapshot | None:
+        """The row by lookup prefix; kept in-process briefly so that a key is not a database
+        read per request (revocation here applies at once, elsewhere within the cache time)."""
+        cached = self._snapshots.get(lookup)
+        if cached is not None and time.monotonic() - cached.fetched_at < self._cache_seconds:
+            return cached
+        row = db.session.scalar(select(ApiKey).where(ApiKey.lookup == lookup))
+        if row is None:
+            return None
+        snapshot = _Snapshot(
+            row.id,
+            row.name,
+            row.key_hash,
+            row.scope,
+            row.expires_at,
+            row.revoked_at,
+            time.monotonic(),
+        )
         with self._lock:
-            last = self._touched.get(row.id, 0.0)
+            if len(self._snapshots) > 10_000:
+                self._snapshots.clear()
+            self._snapshots[lookup] = snapshot
+        return snapshot
+
+    def _touch(self, key_id: str, now: datetime) -> None:
+        with self._lock:
+            last = self._touched.get(key_id, 0.0)
             if time.monotonic() - last < LAST_USED_EVERY:
                 return
-            self._touched[row.id] = time.monotonic()
-        row.last_used_at = now
+            self._touched[key_id] = time.monotonic()
+        db.session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
         db.session.commit()
 
     def list(self) -> list[ApiKey]:
@@ -116,4 +155,6 @@ class ApiKeyService:
         if row.revoked_at is None:
             row.revoked_at = datetime.now(UTC)
             db.session.commit()
+        with self._lock:
+            self._snapshots.pop(row.lookup, None)
         return row

@@ -21,6 +21,7 @@ from identity.crypto.verify import verify
 from identity.errors import InternalError, InvalidToken
 from identity.observability import TOKENS_ISSUED
 from identity.services.keys import KeyService
+from identity.services.token_cache import RevocationCache, VerifiedTokens
 from identity.storage.shared import SharedState
 
 ACCESS_TYP = "at+jwt"
@@ -47,6 +48,25 @@ class TokenService:
         self.keys = keys
         self.settings = settings
         self.shared = shared
+        # Hot path: an RS256 verification and a shared-store round trip per request would be
+        # most of a cached broker read; both answers are cached briefly in-process.
+        self._verified = VerifiedTokens(settings.clock_leeway)
+        self._revocations = RevocationCache(shared.is_revoked, settings.revocation_check_seconds)
+
+    def _verify_cached(self, token: str, typ: str, audience: str, fresh: bool) -> dict[str, Any]:
+        """Verify (or recall a verification of) ``token``, then check the revocation list."""
+        claims = self._verified.get(token)
+        if claims is None or claims.get("aud") != audience or claims.get("_typ") != typ:
+            verified = self.keys.verify(
+                token, typ=typ, issuer=self.settings.issuer, audience=audience
+            )
+            if not isinstance(verified.get("sub"), str) or not isinstance(verified.get("jti"), str):
+                raise InvalidToken()
+            claims = {**verified, "_typ": typ}
+            self._verified.put(token, claims)
+        if self._revocations.is_revoked(claims["jti"], fresh=fresh):
+            raise InvalidToken()
+        return {k: v for k, v in claims.items() if k != "_typ"}
 
     # --- access tokens (RFC 9068) ------------------------------------------------------------
     def issue_access_token(
@@ -69,18 +89,11 @@ class TokenService:
         TOKENS_ISSUED.labels("access").inc()
         return IssuedToken(token, claims, ttl)
 
-    def verify_access_token(self, token: str) -> dict[str, Any]:
-        """RFC 9068 §4 validation, plus our revocation list."""
-        claims = self.keys.verify(
-            token,
-            typ=ACCESS_TYP,
-            issuer=self.settings.issuer,
-            audience=self.settings.access_audience,
-        )
-        for name in ("sub", "client_id", "jti"):
-            if not isinstance(claims.get(name), str):
-                raise InvalidToken()
-        if self.shared.is_revoked(claims["jti"]):
+    def verify_access_token(self, token: str, fresh: bool = False) -> dict[str, Any]:
+        """RFC 9068 §4 validation, plus our revocation list (``fresh``: ask the shared store
+        now, as introspection does, instead of trusting a recent "not revoked")."""
+        claims = self._verify_cached(token, ACCESS_TYP, self.settings.access_audience, fresh)
+        if not isinstance(claims.get("client_id"), str):
             raise InvalidToken()
         return claims
 
@@ -89,6 +102,7 @@ class TokenService:
         (verification still accepts a token ``clock_leeway`` seconds past ``exp``)."""
         expires_at = datetime.fromtimestamp(int(claims["exp"]) + self.settings.clock_leeway, UTC)
         self.shared.revoke(str(claims["jti"]), expires_at)
+        self._revocations.mark_revoked(str(claims["jti"]))
 
     # --- customer tokens (contract §2) -------------------------------------------------------
     def issue_customer_token(
@@ -110,17 +124,7 @@ class TokenService:
         return IssuedToken(token, claims, ttl)
 
     def verify_customer_token(self, token: str) -> dict[str, Any]:
-        claims = self.keys.verify(
-            token,
-            typ=CUSTOMER_TYP,
-            issuer=self.settings.issuer,
-            audience=self.settings.customer_audience,
-        )
-        if not isinstance(claims.get("sub"), str) or not isinstance(claims.get("jti"), str):
-            raise InvalidToken()
-        if self.shared.is_revoked(claims["jti"]):
-            raise InvalidToken()
-        return claims
+        return self._verify_cached(token, CUSTOMER_TYP, self.settings.customer_audience, False)
 
     # --- inbox secure-mode tokens (contract §3) -------------------------------------------------
     def issue_inbox_token(self, identifier: str) -> IssuedToken:

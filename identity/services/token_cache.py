@@ -1,0 +1,76 @@
+"""Per-process caches on the token verification hot path.
+
+- ``VerifiedTokens``: claims of tokens whose signature and claims already verified, keyed by
+  the exact token string; an entry is dropped at ``exp`` + leeway, so a cached token is never
+  accepted longer than verification would accept it.
+- ``RevocationCache``: a "not revoked" answer from the shared store is trusted for
+  ``ttl`` seconds (``IDENTITY_REVOCATION_CHECK_SECONDS``); revocations made by this process
+  apply at once. With ``ttl`` 0 every check asks the shared store.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+class VerifiedTokens:
+    def __init__(self, leeway: int, max_entries: int = 10_000) -> None:
+        self._leeway = leeway
+        self._max = max_entries
+        self._claims: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, token: str) -> dict[str, Any] | None:
+        claims = self._claims.get(token)
+        if claims is None:
+            return None
+        if time.time() > float(claims["exp"]) + self._leeway:
+            with self._lock:
+                self._claims.pop(token, None)
+            return None
+        return claims
+
+    def put(self, token: str, claims: dict[str, Any]) -> None:
+        with self._lock:
+            if len(self._claims) >= self._max:
+                self._claims.clear()  # bounded memory; refilled by the next verifications
+            self._claims[token] = claims
+
+
+class RevocationCache:
+    def __init__(
+        self, lookup: Callable[[str], bool], ttl: float, max_entries: int = 50_000
+    ) -> None:
+        self._lookup = lookup
+        self._ttl = ttl
+        self._max = max_entries
+        self._checked: dict[str, float] = {}  # jti -> when the store last said "not revoked"
+        self._revoked: set[str] = set()
+        self._lock = threading.Lock()
+
+    def is_revoked(self, jti: str, fresh: bool = False) -> bool:
+        if jti in self._revoked:
+            return True
+        checked = self._checked.get(jti)
+        if not fresh and checked is not None and time.monotonic() - checked < self._ttl:
+            return False
+        revoked = self._lookup(jti)
+        with self._lock:
+            if len(self._checked) >= self._max:
+                self._checked.clear()
+            if revoked:
+                self._checked.pop(jti, None)
+                if len(self._revoked) < self._max:
+                    self._revoked.add(jti)
+            elif self._ttl > 0:
+                self._checked[jti] = time.monotonic()
+        return revoked
+
+    def mark_revoked(self, jti: str) -> None:
+        with self._lock:
+            self._checked.pop(jti, None)
+            if len(self._revoked) < self._max:
+                self._revoked.add(jti)
