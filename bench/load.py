@@ -25,6 +25,7 @@ from bench.harness import BIN, ROOT, WrkResult, free_port, serve, wrk  # noqa: E
 
 SECONDS = int(os.environ.get("LOAD_SECONDS", "60"))
 CONNECTIONS = int(os.environ.get("LOAD_CONNECTIONS", "8"))  # per endpoint
+WARMUP = 5
 
 
 def backing_env() -> dict[str, str]:
@@ -55,7 +56,7 @@ def worker_rss(master_pid: int) -> dict[int, int]:
 
 
 def main() -> int:
-    env_extra = backing_env()
+    env_extra = {**backing_env(), "IDENTITY_INBOX_API_KEY": "load-inbox-vendor-key"}
     mock_port = free_port()
     mock = subprocess.Popen(
         [str(BIN / "identity"), "mock-infobip", "--port", str(mock_port)],
@@ -91,8 +92,9 @@ def run(server: object, mock_port: int) -> int:
         "--method",
         "oauth2",
         "--client-id",
-        "load-client",
-        stdin="load-secret\n",
+        "client",  # the mock's default credentials
+        "--secret-stdin",
+        stdin="secret\n",
     )
     basic = base64.b64encode(f"{client['client_id']}:{client['client_secret']}".encode()).decode()
     form = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -133,18 +135,22 @@ def run(server: object, mock_port: int) -> int:
         ),
     }
     master = server.proc.pid  # type: ignore[attr-defined]
-    before = worker_rss(master)
     results: dict[str, WrkResult] = {}
 
-    def load(name: str, plan: dict[str, object]) -> None:
-        results[name] = wrk(connections=CONNECTIONS, duration=SECONDS, threads=1, **plan)  # type: ignore[arg-type]
+    def mixed(seconds: int) -> None:
+        def load(name: str, plan: dict[str, object]) -> None:
+            results[name] = wrk(connections=CONNECTIONS, duration=seconds, threads=1, **plan)  # type: ignore[arg-type]
 
-    threads = [threading.Thread(target=load, args=item) for item in plans.items()]
+        threads = [threading.Thread(target=load, args=item) for item in plans.items()]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    mixed(WARMUP)  # every worker has served every endpoint before memory is measured
+    before = worker_rss(master)
     started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    mixed(SECONDS)
     after = worker_rss(master)
     print(
         f"\nmixed load: {SECONDS}s, {len(plans)} wrk processes × {CONNECTIONS} connections, "

@@ -92,6 +92,11 @@ def main() -> None:
     )
     for command in identity_group.commands.values():
         cli.add_command(command)
+    if sys.argv[1:2] == ["config-doc"]:  # documentation only: needs no app, secrets or database
+        from identity.config import config_table
+
+        click.echo(config_table())
+        return
     try:
         if sys.argv[1:2] == ["init"]:
             from identity.config import ensure_secrets_file

@@ -22,7 +22,7 @@ from identity.config import Settings
 from identity.crypto.secretbox import SecretBox
 from identity.errors import BadRequest, Conflict, NotFound
 from identity.extensions import db
-from identity.models import ExchangeAccount, UpstreamConnection, UpstreamToken
+from identity.models import AppSetting, ExchangeAccount, UpstreamConnection, UpstreamToken
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 REQUIRED = {  # what each method needs besides base_url
@@ -153,15 +153,20 @@ class UpstreamService:
         self.broker.forget(name)
 
     def reencrypt(self) -> int:
-        """Re-seal every stored credential under the newest encryption key (key rotation)."""
+        """Re-seal everything sealed at rest under the newest encryption key (key rotation):
+        upstream credentials, cached upstream tokens, Exchange tokens, secret app settings.
+        One transaction: either all of it moves to the new key or none of it does."""
         rows = self.list()
         for row in rows:
             if row.secret_sealed:
                 row.secret_sealed = self._box.rotate(row.secret_sealed)
-        db.session.commit()
         for token in db.session.scalars(select(UpstreamToken)):
             if token.token_sealed:
                 token.token_sealed = self._box.rotate(token.token_sealed)
+        for account in db.session.scalars(select(ExchangeAccount)):
+            account.token_sealed = self._box.rotate(account.token_sealed)
+        for setting in db.session.scalars(select(AppSetting).where(AppSetting.is_secret)):
+            setting.value = self._box.rotate(setting.value)
         db.session.commit()
         return len(rows)
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from identity.crypto.secretbox import SecretBox
 from identity.extensions import db, get_settings
-from identity.models import UpstreamConnection
+from identity.models import AppSetting, ExchangeAccount, UpstreamConnection
 from tests import broker_helpers
 from tests.conftest import access_token, bearer, service_error
 
@@ -151,9 +152,33 @@ def test_cli_reencrypt_moves_secrets_to_the_newest_key(make_app: Any) -> None:
     new_key = Fernet.generate_key().decode()
     app = make_app()
     app.test_client().post(URL, json=_ibsso(), headers=_admin(app))
+    old_box = SecretBox((old_key,))
+    with app.app_context():  # an Exchange account and a secret app setting, sealed with old_key
+        db.session.add(
+            ExchangeAccount(
+                account_key="ACC1",
+                user_key="U1",
+                username="u",
+                token_sealed=old_box.seal("ib-token"),
+                expires_at=datetime.now(UTC) + timedelta(hours=1),
+            )
+        )
+        db.session.add(
+            AppSetting(
+                account_key="ACC1",
+                name="partner_api_key",
+                is_secret=True,
+                value=old_box.seal("setting-secret"),
+            )
+        )
+        db.session.commit()
     rotated = make_app(encryption_keys=(new_key, old_key))
     result = rotated.test_cli_runner().invoke(args=["identity", "upstream", "reencrypt", "--json"])
     assert json.loads(result.output) == {"connections": 1}
+    new_box = SecretBox((new_key,))
     with rotated.app_context():
         row = db.session.query(UpstreamConnection).one()
-        assert SecretBox((new_key,)).open(row.secret_sealed) == "s3cret-pass"
+        assert new_box.open(row.secret_sealed) == "s3cret-pass"
+        assert new_box.open(db.session.get(ExchangeAccount, "ACC1").token_sealed) == "ib-token"
+        setting = db.session.get(AppSetting, ("ACC1", "partner_api_key"))
+        assert new_box.open(setting.value) == "setting-secret"

@@ -66,3 +66,25 @@ def test_config_table_lists_every_variable() -> None:
         "IDENTITY_KEY_PASSPHRASE",
     ):
         assert f"`{name}`" in table
+
+
+def test_config_doc_needs_no_secrets_and_readme_lists_every_variable() -> None:
+    """`identity config-doc` runs on a bare environment; README.md documents every variable."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from identity.config import variables
+
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "identity"), "config-doc"],
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for var in variables():
+        assert f"`{var.env}`" in out.stdout
+        assert f"`{var.env}`" in readme, f"README.md lacks {var.env}"
