@@ -77,6 +77,7 @@ def _add(server: Server, name: str, upstream: str, lifetime: int | None) -> None
 def run(ctx: dict[str, float]) -> list[Row]:
     with serve(app="bench.bare:app") as bare_server:
         bare = wrk(f"{bare_server.base}/bare")
+    ctx["bare_rps"] = bare.rps  # the ceiling of the plain-HTTP rows (JWKS) that run after
     rows = [
         Row(
             "GET /bare (bare Flask, gunicorn 2 workers)",

@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.harness import DURATION, Row, print_table  # noqa: E402
 
 # Each module exposes run(ctx) -> list[Row]; ctx carries ceilings measured earlier in the run.
-MODULES = ["bench.signer", "bench.jwks", "bench.token_endpoint", "bench.customers", "bench.broker"]
+MODULES = ["bench.signer", "bench.token_endpoint", "bench.customers", "bench.broker", "bench.jwks"]
 
 
 def main() -> None:
