@@ -44,7 +44,7 @@ def _sender(message: dict[str, Any]) -> str | None:
 @blp.route("/adapter/inbound")
 class Inbound(MethodView):
     @hub_signed(allow_access_token=True)
-    @blp.arguments(InboundSchema)
+    @blp.arguments(InboundSchema())
     @blp.response(200, RecordedSchema)
     def post(self, message: dict[str, Any]) -> dict[str, Any]:
         """Record a message signed with ``X-Hub-Signature: sha1=`` (or ``?access_token=``)."""

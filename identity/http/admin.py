@@ -126,7 +126,7 @@ class Clients(MethodView):
     @_errors
     @blp.response(201, ClientSecretSchema)
     @require(access=ADMIN)
-    @blp.arguments(ClientCreateSchema)
+    @blp.arguments(ClientCreateSchema())
     def post(self, body: dict[str, Any]) -> Response:
         """Create a client; the secret is in this answer only."""
         created = get_service("clients").create(body["name"], body["scope"], body.get("lifetime"))
@@ -177,7 +177,7 @@ class ApiKeys(MethodView):
     @_errors
     @blp.response(201, ApiKeyCreatedSchema)
     @require(access=ADMIN)
-    @blp.arguments(ApiKeyCreateSchema)
+    @blp.arguments(ApiKeyCreateSchema())
     def post(self, body: dict[str, Any]) -> Response:
         """Create an API key; the key is in this answer only."""
         created = get_service("api_keys").create(
@@ -222,7 +222,7 @@ class KeysRotate(MethodView):
     @_errors
     @blp.response(201, KidSchema)
     @require(access=ADMIN)
-    @blp.arguments(RotateSchema, required=False)
+    @blp.arguments(RotateSchema(), required=False)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Pre-publish a new key; it signs after ``promote_after`` seconds."""
         delay = body.get("promote_after")

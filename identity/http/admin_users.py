@@ -81,7 +81,7 @@ def _errors(*statuses: int) -> Any:
 @blp.route("/admin/users")
 class Users(MethodView):
     @require(access=["admin"])
-    @blp.arguments(PageSchema, location="query")
+    @blp.arguments(PageSchema(), location="query")
     @blp.response(200, UserListSchema)
     @_errors()
     def get(self, page: dict[str, Any]) -> dict[str, Any]:
@@ -89,7 +89,7 @@ class Users(MethodView):
         return {"users": _customers().listing(page["limit"], page["offset"])}
 
     @require(access=["admin"])
-    @blp.arguments(UserCreateSchema)
+    @blp.arguments(UserCreateSchema())
     @blp.response(201, UserSchema)
     @_errors(409)
     def post(self, args: dict[str, Any]) -> Customer:
@@ -107,7 +107,7 @@ class User(MethodView):
         return _customers().by_customer_id(customer_id)
 
     @require(access=["admin"])
-    @blp.arguments(UserUpdateSchema)
+    @blp.arguments(UserUpdateSchema())
     @blp.response(200, UserSchema)
     @_errors(404)
     def patch(self, changes: dict[str, Any], customer_id: str) -> Customer:

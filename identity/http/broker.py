@@ -131,7 +131,7 @@ class Invalidate(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="unknown connection")
     @blp.doc(security=[{"bearerAuth": []}])
     @require(access=["upstream:read"])
-    @blp.arguments(InvalidateSchema, required=False)
+    @blp.arguments(InvalidateSchema(), required=False)
     def post(self, data: dict[str, Any], name: str) -> None:
         """The caller saw a 401 upstream: the next read fetches a fresh token."""
         _service().invalidate(name, data.get("authorization"))
@@ -152,7 +152,7 @@ class Connections(MethodView):
     @blp.alt_response(409, schema=ErrorSchema, description="name already used")
     @blp.doc(security=[{"bearerAuth": []}])
     @require(access=["admin"])
-    @blp.arguments(ConnectionCreateSchema)
+    @blp.arguments(ConnectionCreateSchema())
     def post(self, data: dict[str, Any]) -> Any:
         """Create a connection; its secret is sealed at rest and never shown again."""
         return _service().add(NewConnection(**data))

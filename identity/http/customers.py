@@ -140,7 +140,7 @@ def deliver(login: CustomerLogin, cookie: bool) -> dict[str, Any]:
 # --- views -----------------------------------------------------------------------------------
 @blp.route("/customer_authenticate")
 class Authenticate(MethodView):
-    @blp.arguments(LoginSchema)
+    @blp.arguments(LoginSchema())
     @blp.response(200, CustomerTokenSchema)
     @blp.alt_response(401, schema=ErrorSchema, description="invalid login details")
     @blp.alt_response(403, schema=ErrorSchema, description="cookie mode from a foreign origin")

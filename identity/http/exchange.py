@@ -155,7 +155,7 @@ class CallbackQuery(Schema):
 
 @blp.route("/exchange/connect")
 class Connect(MethodView):
-    @blp.arguments(StateQuery, location="query")
+    @blp.arguments(StateQuery(), location="query")
     @blp.response(302, description="Redirect to the Exchange authorize endpoint (PKCE S256)")
     @_html_errors(400)
     def get(self, args: dict[str, Any]) -> Response:
@@ -172,7 +172,7 @@ class Connect(MethodView):
 
 @blp.route("/exchange/callback")
 class Callback(MethodView):
-    @blp.arguments(CallbackQuery, location="query")
+    @blp.arguments(CallbackQuery(), location="query")
     @blp.response(303, description="Connected: on to the configuration page")
     @_html_errors(400, 403, 502)
     def get(self, args: dict[str, Any]) -> Response:
@@ -260,7 +260,7 @@ class CustomerIdSchema(Schema):
 @blp.route("/exchange/hooks/customer-lookup")
 class CustomerLookup(MethodView):
     @exchange_signed
-    @blp.arguments(EmailSchema)
+    @blp.arguments(EmailSchema())
     @blp.response(200, CustomerIdSchema)
     def post(self, body: dict[str, str]) -> dict[str, str]:
         """Answers bot block: the customer ID for an email (Exchange-signed request)."""

@@ -57,7 +57,7 @@ class CustomerInboxToken(MethodView):
 @blp.route("/v1/inbox/tokens")
 class PartnerInboxToken(MethodView):
     @require(api_key=["inbox:issue"])  # authenticate before reading the body
-    @blp.arguments(IdentifierSchema)
+    @blp.arguments(IdentifierSchema())  # an instance: webargs would build a class per request
     @blp.response(200, InboxTokenSchema)
     @blp.alt_response(401, schema=ErrorSchema, description="missing or invalid API key")
     @blp.alt_response(403, schema=ErrorSchema, description="the API key lacks inbox:issue")

@@ -79,8 +79,8 @@ class GetProfile(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="unknown customer")
     @blp.doc(security=[{"bearerAuth": [], "apiKeyAuth": []}])
     @require(access=["profile:read"], api_key=["profile:read"])
-    @blp.arguments(CustomerIdHeaderSchema, location="headers")
-    @blp.arguments(ProfileRequestSchema, location="json", required=False)
+    @blp.arguments(CustomerIdHeaderSchema(), location="headers")
+    @blp.arguments(ProfileRequestSchema(), location="json", required=False)
     def post(self, _headers: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         """A customer's profile (name, email, phone, locale, attributes)."""
         customers = get_service("customers")
