@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
@@ -30,7 +31,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def instance_env(tmp_path: Path) -> dict[str, str]:
+def instance_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     env = {
         k: v
         for k, v in os.environ.items()
@@ -38,9 +39,12 @@ def instance_env(tmp_path: Path) -> dict[str, str]:
     }
     env["IDENTITY_INSTANCE_DIR"] = str(tmp_path / "instance")
     env["IDENTITY_LOG_LEVEL"] = "WARNING"
+    env["IDENTITY_INBOX_API_KEY"] = "inbox-vendor-key"
     if backends.BACKEND == "postgres":
         env["DATABASE_URL"] = backends.create_pg_database()
-    return env
+    yield env
+    if backends.BACKEND == "postgres":
+        backends.drop_pg_database(env["DATABASE_URL"])
 
 
 def start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
@@ -74,7 +78,10 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture
-def served(instance_env: dict[str, str]) -> Iterator[tuple[str, dict[str, str]]]:
+def served(
+    instance_env: dict[str, str],
+) -> Iterator[tuple[str, dict[str, str], subprocess.Popen[bytes]]]:
+    """`identity init` + gunicorn in a fresh instance folder: (base URL, env, master process)."""
     init = subprocess.run(
         [str(BIN / "identity"), "init"],
         cwd=ROOT,
@@ -89,17 +96,15 @@ def served(instance_env: dict[str, str]) -> Iterator[tuple[str, dict[str, str]]]
     proc = start_gunicorn(instance_env, port)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(f"{base}/healthz", proc)
-        yield base, instance_env
+        wait_ready(f"{base}/readyz", proc)
+        yield base, instance_env, proc
     finally:
         proc.send_signal(signal.SIGINT)  # quick shutdown: tests need no grace period
         proc.communicate(timeout=15)
-        if backends.BACKEND == "postgres":
-            backends.drop_pg_database(instance_env["DATABASE_URL"])
 
 
-def test_served_jwks_verifies_a_token_from_the_signer(served: tuple[str, dict[str, str]]) -> None:
-    base, env = served
+def test_served_jwks_verifies_a_token_from_the_signer(served: tuple[str, Any, Any]) -> None:
+    base, env, _ = served
     jwks = httpx.get(f"{base}/.well-known/jwks.json").json()
     assert len(jwks["keys"]) == 1
     sign = subprocess.run(
@@ -129,5 +134,3 @@ def test_invalid_configuration_stops_startup_in_one_line(instance_env: dict[str,
     text = err.decode()
     assert "identity: IDENTITY_ISSUER: must be an http(s) URL" in text
     assert "Traceback" not in text
-    if backends.BACKEND == "postgres":
-        backends.drop_pg_database(instance_env["DATABASE_URL"])

@@ -7,40 +7,15 @@ import os
 import signal
 import subprocess
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.integration.test_serve import BIN, ROOT, free_port, start_gunicorn, wait_ready
+from tests.integration.test_serve import BIN, ROOT
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def server(
-    instance_env: dict[str, str],
-) -> Iterator[tuple[str, subprocess.Popen[bytes], dict[str, str]]]:
-    init = subprocess.run(
-        [str(BIN / "identity"), "init"],
-        cwd=ROOT,
-        env=instance_env,
-        capture_output=True,
-        timeout=120,
-    )
-    assert init.returncode == 0, init.stderr.decode()
-    port = free_port()
-    proc = start_gunicorn(instance_env, port)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(f"{base}/readyz", proc)
-        yield base, proc, instance_env
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=20)
 
 
 def workers(master: int) -> list[int]:
@@ -81,9 +56,9 @@ def admin_token(base: str, env: dict[str, str]) -> str:
     return str(answer.json()["access_token"])
 
 
-def test_killed_worker_loses_no_committed_write(server: Any) -> None:
+def test_killed_worker_loses_no_committed_write(served: Any) -> None:
     """Every 201 the caller saw is stored in full after a SIGKILL of a worker mid-load."""
-    base, proc, env = server
+    base, env, proc = served
     headers = {"Authorization": f"Bearer {admin_token(base, env)}"}
     acknowledged: list[dict[str, Any]] = []
     lock = threading.Lock()
@@ -125,22 +100,3 @@ def test_killed_worker_loses_no_committed_write(server: Any) -> None:
     )
     assert inbox.status_code == 200
     assert proc.poll() is None and len(workers(proc.pid)) == 2  # gunicorn replaced the worker
-
-
-@pytest.fixture
-def instance_env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    from tests import backends
-
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("IDENTITY_", "DATABASE_URL", "REDIS_URL"))
-    }
-    env["IDENTITY_INSTANCE_DIR"] = str(tmp_path / "instance")
-    env["IDENTITY_LOG_LEVEL"] = "WARNING"
-    env["IDENTITY_INBOX_API_KEY"] = "inbox-vendor-key"
-    if backends.BACKEND == "postgres":
-        env["DATABASE_URL"] = backends.create_pg_database()
-    yield env
-    if backends.BACKEND == "postgres":
-        backends.drop_pg_database(env["DATABASE_URL"])
