@@ -262,8 +262,8 @@ _VARIABLES: tuple[Variable, ...] = (
         "revocation_check_seconds",
         0.5,
         _float,
-        "How long an instance trusts a token's 'not revoked' answer (revocations made by the "
-        "same process apply at once; introspection always asks)",
+        "How long an instance trusts an access token's 'not revoked' answer (revocations made "
+        "by the same process apply at once; introspection and customer tokens always ask)",
     ),
     Variable(
         "IDENTITY_CUSTOMER_TOKEN_TTL",

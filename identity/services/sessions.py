@@ -136,7 +136,9 @@ class CustomerSessions:
         exp = min(now + self.settings.customer_token_ttl, end)
         if exp <= now:
             raise InvalidToken("Session expired or ended")
-        issued = self.tokens.issue_customer_token(customer_id, {"sid": session.id, "exp": exp})
+        # iat from the same clock reading as exp: exp - iat is exactly the granted lifetime.
+        claims = {"sid": session.id, "iat": now, "exp": exp}
+        issued = self.tokens.issue_customer_token(customer_id, claims)
         self.shared.set(LIVE_JTI_NS, session.id, str(issued.claims["jti"]), self._live_ttl())
         return CustomerLogin(IssuedToken(issued.token, issued.claims, exp - now), customer_id)
 

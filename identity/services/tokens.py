@@ -124,7 +124,9 @@ class TokenService:
         return IssuedToken(token, claims, ttl)
 
     def verify_customer_token(self, token: str) -> dict[str, Any]:
-        return self._verify_cached(token, CUSTOMER_TYP, self.settings.customer_audience, False)
+        # Logout must refuse the token "from then on" (contract §2) on every worker and
+        # instance: customer tokens ask the shared revocation list on every use.
+        return self._verify_cached(token, CUSTOMER_TYP, self.settings.customer_audience, True)
 
     # --- inbox secure-mode tokens (contract §3) -------------------------------------------------
     def issue_inbox_token(self, identifier: str) -> IssuedToken:

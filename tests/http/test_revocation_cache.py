@@ -1,0 +1,47 @@
+"""The revocation cache never delays a logout, and delays /revoke by at most its window."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from identity.extensions import get_service
+from tests.conftest import access_token, bearer
+
+
+def test_logout_is_refused_at_once_by_an_instance_that_cached_the_token(make_app: Any) -> None:
+    here, there = make_app(revocation_check_seconds=60), make_app(revocation_check_seconds=60)
+    with here.app_context():
+        get_service("customers").create("dana", "pw-dana-123")
+    login = here.test_client().post(
+        "/customer_authenticate", json={"username": "dana", "password": "pw-dana-123"}
+    )
+    token = login.get_json()["access_token"]
+    assert there.test_client().post("/inbox/token", headers=bearer(token)).status_code == 200
+    assert here.test_client().post("/customer_logout", headers=bearer(token)).status_code == 204
+    assert there.test_client().post("/inbox/token", headers=bearer(token)).status_code == 401
+
+
+def test_access_token_revocation_here_applies_at_once_elsewhere_after_the_window(
+    make_app: Any,
+) -> None:
+    here, there = make_app(revocation_check_seconds=60), make_app(revocation_check_seconds=60)
+    token = access_token(here, "upstream:read")
+    with there.app_context():
+        tokens = get_service("tokens")
+        claims = tokens.verify_access_token(token)  # "not revoked" is now trusted for 60 s
+    with here.app_context():
+        get_service("tokens").revoke(claims)
+        assert _refused(lambda: get_service("tokens").verify_access_token(token))
+    with there.app_context():
+        assert tokens.verify_access_token(token)["jti"] == claims["jti"]  # inside the window
+        assert _refused(lambda: tokens.verify_access_token(token, fresh=True))  # introspection
+
+
+def _refused(call: Any) -> bool:
+    from identity.errors import InvalidToken
+
+    try:
+        call()
+    except InvalidToken:
+        return True
+    return False
