@@ -90,8 +90,11 @@ class DatabaseShared:
         self._purge(RevokedToken)
 
     def is_revoked(self, jti: str) -> bool:
-        row = db.session.get(RevokedToken, jti)
-        return row is not None and row.expires_at > _now()
+        # A column query, not an ORM entity load: this runs on every customer-token request.
+        expires_at = db.session.execute(
+            select(RevokedToken.expires_at).where(RevokedToken.jti == jti)
+        ).scalar()
+        return expires_at is not None and expires_at > _now()
 
     def add_once(self, namespace: str, key: str, ttl: int) -> bool:
         digest = f"{namespace}:{key}"[:128]
