@@ -12,7 +12,6 @@ import base64
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -21,7 +20,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import BIN, ROOT, WrkResult, free_port, serve, wrk  # noqa: E402
+from bench.broker import mock_upstream  # noqa: E402
+from bench.harness import WrkResult, serve, wrk  # noqa: E402
 
 SECONDS = int(os.environ.get("LOAD_SECONDS", "60"))
 CONNECTIONS = int(os.environ.get("LOAD_CONNECTIONS", "8"))  # per endpoint
@@ -57,27 +57,17 @@ def worker_rss(master_pid: int) -> dict[int, int]:
 
 def main() -> int:
     env_extra = {**backing_env(), "IDENTITY_INBOX_API_KEY": "load-inbox-vendor-key"}
-    mock_port = free_port()
-    mock = subprocess.Popen(
-        [str(BIN / "identity"), "mock-infobip", "--port", str(mock_port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "IDENTITY_INSTANCE_DIR": tempfile.mkdtemp()},
-    )
     try:
-        with serve(env_extra=env_extra) as server:
-            return run(server, mock_port)
+        with mock_upstream() as mock_base, serve(env_extra=env_extra) as server:
+            return run(server, mock_base)
     finally:
-        mock.terminate()
-        mock.wait(timeout=10)
         if "DATABASE_URL" in env_extra:
             from tests import backends
 
             backends.drop_pg_database(env_extra["DATABASE_URL"])
 
 
-def run(server: object, mock_port: int) -> int:
+def run(server: object, mock_base: str) -> int:
     base = server.base  # type: ignore[attr-defined]
     cli = server.cli  # type: ignore[attr-defined]
     client = cli("clients", "create", "--name", "load", "--scope", "upstream:read profile:read")
@@ -88,7 +78,7 @@ def run(server: object, mock_port: int) -> int:
         "--name",
         "infobip",
         "--base-url",
-        f"http://127.0.0.1:{mock_port}",
+        mock_base,
         "--method",
         "oauth2",
         "--client-id",

@@ -17,27 +17,29 @@ from typing import Any
 
 
 class VerifiedTokens:
+    """``token -> (typ, claims)``; callers check the typ and audience they expect."""
+
     def __init__(self, leeway: int, max_entries: int = 10_000) -> None:
         self._leeway = leeway
         self._max = max_entries
-        self._claims: dict[str, dict[str, Any]] = {}
+        self._entries: dict[str, tuple[str, dict[str, Any]]] = {}
         self._lock = threading.Lock()
 
-    def get(self, token: str) -> dict[str, Any] | None:
-        claims = self._claims.get(token)
-        if claims is None:
+    def get(self, token: str) -> tuple[str, dict[str, Any]] | None:
+        entry = self._entries.get(token)
+        if entry is None:
             return None
-        if time.time() > float(claims["exp"]) + self._leeway:
+        if time.time() > float(entry[1]["exp"]) + self._leeway:
             with self._lock:
-                self._claims.pop(token, None)
+                self._entries.pop(token, None)
             return None
-        return claims
+        return entry
 
-    def put(self, token: str, claims: dict[str, Any]) -> None:
+    def put(self, token: str, typ: str, claims: dict[str, Any]) -> None:
         with self._lock:
-            if len(self._claims) >= self._max:
-                self._claims.clear()  # bounded memory; refilled by the next verifications
-            self._claims[token] = claims
+            if len(self._entries) >= self._max:
+                self._entries.clear()  # bounded memory; refilled by the next verifications
+            self._entries[token] = (typ, claims)
 
 
 class RevocationCache:

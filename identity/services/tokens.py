@@ -55,18 +55,18 @@ class TokenService:
 
     def _verify_cached(self, token: str, typ: str, audience: str, fresh: bool) -> dict[str, Any]:
         """Verify (or recall a verification of) ``token``, then check the revocation list."""
-        claims = self._verified.get(token)
-        if claims is None or claims.get("aud") != audience or claims.get("_typ") != typ:
-            verified = self.keys.verify(
+        entry = self._verified.get(token)
+        if entry is None or entry[0] != typ or entry[1].get("aud") != audience:
+            claims = self.keys.verify(
                 token, typ=typ, issuer=self.settings.issuer, audience=audience
             )
-            if not isinstance(verified.get("sub"), str) or not isinstance(verified.get("jti"), str):
+            if not isinstance(claims.get("sub"), str) or not isinstance(claims.get("jti"), str):
                 raise InvalidToken()
-            claims = {**verified, "_typ": typ}
-            self._verified.put(token, claims)
-        if self._revocations.is_revoked(claims["jti"], fresh=fresh):
+            entry = (typ, claims)
+            self._verified.put(token, typ, claims)
+        if self._revocations.is_revoked(entry[1]["jti"], fresh=fresh):
             raise InvalidToken()
-        return {k: v for k, v in claims.items() if k != "_typ"}
+        return dict(entry[1])  # a copy: callers must not change the cached claims
 
     # --- access tokens (RFC 9068) ------------------------------------------------------------
     def issue_access_token(

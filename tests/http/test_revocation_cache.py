@@ -45,3 +45,16 @@ def _refused(call: Any) -> bool:
     except InvalidToken:
         return True
     return False
+
+
+def test_verification_cache_keeps_kinds_apart_and_hands_out_copies(app: Any) -> None:
+    """A cached customer token still fails as an access token; callers get their own claims."""
+    with app.app_context():
+        tokens = get_service("tokens")
+        customer = tokens.issue_customer_token("c1_x", {"sid": "s1"}).token
+        assert tokens.verify_customer_token(customer)["sub"] == "c1_x"  # now cached
+        assert _refused(lambda: tokens.verify_access_token(customer))
+        access = access_token(app, "a")
+        first = tokens.verify_access_token(access)
+        first["scope"] = "admin"
+        assert tokens.verify_access_token(access)["scope"] == "a"

@@ -9,9 +9,9 @@ from identity.services.token_cache import RevocationCache, VerifiedTokens
 
 def test_verified_token_is_forgotten_after_exp_plus_leeway() -> None:
     cache = VerifiedTokens(leeway=0)
-    cache.put("t1", {"exp": time.time() + 60, "jti": "a"})
-    cache.put("t2", {"exp": time.time() - 1, "jti": "b"})
-    assert cache.get("t1") is not None
+    cache.put("t1", "JWT", {"exp": time.time() + 60, "jti": "a"})
+    cache.put("t2", "JWT", {"exp": time.time() - 1, "jti": "b"})
+    assert cache.get("t1") == ("JWT", {"exp": cache.get("t1")[1]["exp"], "jti": "a"})
     assert cache.get("t2") is None
     assert cache.get("unknown") is None
 
