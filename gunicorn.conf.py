@@ -8,11 +8,14 @@ import tempfile
 bind = os.environ.get("IDENTITY_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("IDENTITY_WORKERS", "2"))
 threads = int(os.environ.get("IDENTITY_THREADS", "1"))
-# sync unless threads are asked for. Measured on loopback (2 cores, wrk 32 connections): the
-# sync worker served POST /access_token 1.3-1.6x faster than gthread with one thread, whose
-# per-request bookkeeping costs more than the TCP handshake keep-alive saves.
-# IDENTITY_WORKER_CLASS overrides (e.g. gthread for I/O-bound broker upstream calls).
-worker_class = os.environ.get("IDENTITY_WORKER_CLASS") or ("gthread" if threads > 1 else "sync")
+# One request at a time per worker, on kept-alive connections (identity.workers): measured on
+# loopback (2 cores, wrk 32 connections) it served POST /access_token about 1.3x faster than
+# the sync worker (a TCP handshake per request) and than gthread with one thread (a thread
+# hand-off per request). With IDENTITY_THREADS > 1, gthread (I/O-bound broker upstream calls).
+# IDENTITY_WORKER_CLASS overrides either.
+worker_class = os.environ.get("IDENTITY_WORKER_CLASS") or (
+    "gthread" if threads > 1 else "identity.workers.KeepAliveWorker"
+)
 timeout = 30
 graceful_timeout = 10
 keepalive = 5

@@ -82,6 +82,10 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
         api.register_blueprint(module.blp)
 
     http_errors.init_app(app)  # after flask-smorest, so our renderer wins
+    if settings.hot_path:
+        from identity.http.hotpath import HotPath
+
+        app.wsgi_app = HotPath(app, app.wsgi_app)  # type: ignore[method-assign]
     from identity.cli import register as register_cli
 
     register_cli(app)
@@ -90,7 +94,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
 
 def _wire(app: Flask, settings: Settings) -> None:
     put(app, "settings", settings)
-    shared = build_shared(settings.redis_url, settings.redis_prefix)
+    shared = build_shared(settings.redis_url, settings.redis_prefix, settings.database_url)
     if isinstance(shared, FallbackShared):
         shared.on_degrade = lambda degraded: observability.SHARED_DEGRADED.set(int(degraded))
     put(app, "shared", shared)

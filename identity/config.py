@@ -250,6 +250,14 @@ _VARIABLES: tuple[Variable, ...] = (
         "Re-issue a still-fresh token to a client asking again for the same scopes",
     ),
     Variable(
+        "IDENTITY_HOT_PATH",
+        "hot_path",
+        True,
+        _bool,
+        "Answer well-formed token and inbox-token requests in front of Flask (same services "
+        "and responses; anything else goes to the Flask views)",
+    ),
+    Variable(
         "IDENTITY_CLIENT_CACHE_SECONDS",
         "client_cache_seconds",
         2.0,

@@ -70,34 +70,47 @@ def request_id() -> str:
     return getattr(g, "request_id", "-")
 
 
+def new_request_id(sent: str) -> str:
+    """The caller's ``X-Request-Id`` when well-formed, else a fresh one."""
+    return sent if REQUEST_ID.match(sent) else uuid.uuid4().hex
+
+
+def record_request(
+    endpoint: str, method: str, path: str, status: int, elapsed: float, rid: str
+) -> None:
+    """Metrics and the access-log line of one request (Flask views and the hot path alike)."""
+    REQUESTS.labels(endpoint, method, str(status)).inc()
+    LATENCY.labels(endpoint).observe(elapsed)
+    if access_log.isEnabledFor(logging.INFO):
+        # The path only: query strings may carry tokens (?access_token=).
+        access_log.info(
+            "request",
+            extra={
+                "fields": {
+                    "request_id": rid,
+                    "method": method,
+                    "path": path,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                }
+            },
+        )
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def _start() -> None:
         g.started = time.perf_counter()
-        sent = request.headers.get("X-Request-Id", "")
-        g.request_id = sent if REQUEST_ID.match(sent) else uuid.uuid4().hex
+        g.request_id = new_request_id(request.headers.get("X-Request-Id", ""))
 
     @app.after_request
     def _finish(response: Response) -> Response:
         response.headers["X-Request-Id"] = request_id()
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
-        LATENCY.labels(endpoint).observe(elapsed)
-        if access_log.isEnabledFor(logging.INFO):
-            # The path only: query strings may carry tokens (?access_token=).
-            access_log.info(
-                "request",
-                extra={
-                    "fields": {
-                        "request_id": request_id(),
-                        "method": request.method,
-                        "path": request.path,
-                        "status": response.status_code,
-                        "duration_ms": round(elapsed * 1000, 2),
-                    }
-                },
-            )
+        record_request(
+            endpoint, request.method, request.path, response.status_code, elapsed, request_id()
+        )
         return response
 
 

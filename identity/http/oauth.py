@@ -90,23 +90,24 @@ def _json_pairs(raw: bytes) -> list[tuple[str, Any]]:
     return pairs
 
 
-def _body_pairs() -> list[tuple[str, Any]]:
-    if request.mimetype == JSON:
-        return _json_pairs(request.get_data())
-    if request.mimetype == FORM:
+def body_pairs(mimetype: str, raw: bytes) -> list[tuple[str, Any]]:
+    """The body's parameters in order, repeats kept; ``InvalidRequestError`` if unreadable."""
+    if mimetype == JSON:
+        return _json_pairs(raw)
+    if mimetype == FORM:
         try:  # parse_qsl on the raw body: much cheaper than werkzeug's streaming form parser
-            return parse_qsl(request.get_data().decode("utf-8"), keep_blank_values=True)
+            return parse_qsl(raw.decode("utf-8"), keep_blank_values=True)
         except (UnicodeDecodeError, ValueError):
             raise InvalidRequestError("Malformed form body") from None
-    if request.content_length or request.get_data():
+    if raw:
         raise InvalidRequestError(f"Send the parameters as {FORM} or application/json")
     return []
 
 
-def oauth_call() -> OAuthCall:
-    """The current request as Authlib sees it, with each parameter at most once."""
+def single_params(pairs: list[tuple[str, Any]]) -> dict[str, str]:
+    """Each parameter at most once; an empty one is absent (RFC 6749 §3.2)."""
     params: dict[str, str] = {}
-    for name, value in _body_pairs():
+    for name, value in pairs:
         if not isinstance(value, str):
             raise InvalidRequestError("Parameter values must be strings")
         if value == "":
@@ -114,6 +115,12 @@ def oauth_call() -> OAuthCall:
         if name in params:
             raise InvalidRequestError("A parameter was sent more than once")
         params[name] = value
+    return params
+
+
+def oauth_call() -> OAuthCall:
+    """The current request as Authlib sees it, with each parameter at most once."""
+    params = single_params(body_pairs(request.mimetype, request.get_data()))
     return OAuthCall(request.method, request.path, request.headers, params)
 
 

@@ -6,6 +6,9 @@
 - ``RevocationCache``: a "not revoked" answer from the shared store is trusted for
   ``ttl`` seconds (``IDENTITY_REVOCATION_CHECK_SECONDS``); revocations made by this process
   apply at once. With ``ttl`` 0 every check asks the shared store.
+  With a ``version`` probe (SQLite: ``RevocationStamp``), a "not revoked" answer stays exact
+  until the probe reports a revocation anywhere, so even ``fresh`` checks are answered from
+  memory until then (bounded by ``STAMP_TRUST_SECONDS`` should a stamp ever be missed).
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
+
+STAMP_TRUST_SECONDS = 30.0
 
 
 class VerifiedTokens:
@@ -44,31 +49,50 @@ class VerifiedTokens:
 
 class RevocationCache:
     def __init__(
-        self, lookup: Callable[[str], bool], ttl: float, max_entries: int = 50_000
+        self,
+        lookup: Callable[[str], bool],
+        ttl: float,
+        max_entries: int = 50_000,
+        version: Callable[[], object] | None = None,
     ) -> None:
         self._lookup = lookup
         self._ttl = ttl
         self._max = max_entries
+        self._version = version
         self._checked: dict[str, float] = {}  # jti -> when the store last said "not revoked"
+        self._checked_version: dict[str, object] = {}  # jti -> probe version of that answer
         self._revoked: set[str] = set()
         self._lock = threading.Lock()
 
     def is_revoked(self, jti: str, fresh: bool = False) -> bool:
         if jti in self._revoked:
             return True
+        now = time.monotonic()
         checked = self._checked.get(jti)
-        if not fresh and checked is not None and time.monotonic() - checked < self._ttl:
+        version = self._version() if self._version is not None else None
+        if self._version is not None:
+            # Read before asking the store: a revocation committed after this read changes
+            # the version, so the answer below is never trusted past it.
+            if (
+                checked is not None
+                and self._checked_version.get(jti, self) == version
+                and now - checked < STAMP_TRUST_SECONDS
+            ):
+                return False
+        elif not fresh and checked is not None and now - checked < self._ttl:
             return False
         revoked = self._lookup(jti)
         with self._lock:
             if len(self._checked) >= self._max:
                 self._checked.clear()
+                self._checked_version.clear()
             if revoked:
                 self._checked.pop(jti, None)
                 if len(self._revoked) < self._max:
                     self._revoked.add(jti)
-            elif self._ttl > 0:
-                self._checked[jti] = time.monotonic()
+            elif self._ttl > 0 or self._version is not None:
+                self._checked[jti] = now
+                self._checked_version[jti] = version
         return revoked
 
     def mark_revoked(self, jti: str) -> None:

@@ -51,7 +51,12 @@ class TokenService:
         # Hot path: an RS256 verification and a shared-store round trip per request would be
         # most of a cached broker read; both answers are cached briefly in-process.
         self._verified = VerifiedTokens(settings.clock_leeway)
-        self._revocations = RevocationCache(shared.is_revoked, settings.revocation_check_seconds)
+        stamp = getattr(shared, "stamp", None)  # SQLite: revocations announce themselves
+        self._revocations = RevocationCache(
+            shared.is_revoked,
+            settings.revocation_check_seconds,
+            version=stamp.version if stamp is not None else None,
+        )
 
     def _verify_cached(self, token: str, typ: str, audience: str, fresh: bool) -> dict[str, Any]:
         """Verify (or recall a verification of) ``token``, then check the revocation list."""

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from identity.extensions import db
 from identity.models import KeyValue, RevokedToken, SeenSignature
+from identity.storage.revocation_stamp import RevocationStamp
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -80,13 +81,16 @@ class DatabaseShared:
 
     backend = "database"
 
-    def __init__(self) -> None:
+    def __init__(self, stamp: RevocationStamp | None = None) -> None:
         self._counters = LocalCounters()
+        self.stamp = stamp
 
     def revoke(self, jti: str, expires_at: datetime) -> None:
         if db.session.get(RevokedToken, jti) is None:
             db.session.add(RevokedToken(jti=jti, expires_at=expires_at))
             self._commit_ignoring_duplicates()
+        if self.stamp is not None:
+            self.stamp.touch()  # after the commit: a reader that sees it finds the row
         self._purge(RevokedToken)
 
     def is_revoked(self, jti: str) -> bool:
@@ -310,9 +314,11 @@ class FallbackShared:
         return {"shared_state": "redis"}
 
 
-def build_shared(redis_url: str, prefix: str) -> SharedState | FallbackShared:
+def build_shared(
+    redis_url: str, prefix: str, database_url: str = ""
+) -> SharedState | FallbackShared:
     if not redis_url:
-        return DatabaseShared()
+        return DatabaseShared(RevocationStamp.for_database(database_url))
     client = redis.Redis.from_url(
         redis_url, socket_connect_timeout=1.0, socket_timeout=2.0, health_check_interval=30
     )

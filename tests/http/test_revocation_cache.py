@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from identity.extensions import get_service
+from tests import backends
 from tests.conftest import access_token, bearer
 
 
@@ -33,8 +36,34 @@ def test_access_token_revocation_here_applies_at_once_elsewhere_after_the_window
         get_service("tokens").revoke(claims)
         assert _refused(lambda: get_service("tokens").verify_access_token(token))
     with there.app_context():
-        assert tokens.verify_access_token(token)["jti"] == claims["jti"]  # inside the window
+        if backends.BACKEND == "sqlite":  # the revocation stamp announced it: refused at once
+            assert _refused(lambda: tokens.verify_access_token(token))
+        else:
+            assert tokens.verify_access_token(token)["jti"] == claims["jti"]  # in the window
         assert _refused(lambda: tokens.verify_access_token(token, fresh=True))  # introspection
+
+
+def test_sqlite_customer_token_checks_cost_no_query_until_a_revocation(make_app: Any) -> None:
+    if backends.BACKEND != "sqlite":
+        pytest.skip("the revocation stamp is the SQLite mode's; Redis is asked every time")
+    here, there = make_app(), make_app()  # two workers over one SQLite file
+    with here.app_context():
+        get_service("customers").create("erin", "pw-erin-123")
+    login = here.test_client().post(
+        "/customer_authenticate", json={"username": "erin", "password": "pw-erin-123"}
+    )
+    token = login.get_json()["access_token"]
+    shared = there.extensions["identity.shared"]
+    asked: list[str] = []
+    original = shared.is_revoked
+    shared.is_revoked = lambda jti: asked.append(jti) or original(jti)
+    there.extensions["identity.tokens"]._revocations._lookup = shared.is_revoked
+    for _ in range(5):
+        assert there.test_client().post("/inbox/token", headers=bearer(token)).status_code == 200
+    assert len(asked) == 1  # one database read, then the stamp said nothing was revoked
+    assert here.test_client().post("/customer_logout", headers=bearer(token)).status_code == 204
+    assert there.test_client().post("/inbox/token", headers=bearer(token)).status_code == 401
+    assert len(asked) == 2
 
 
 def _refused(call: Any) -> bool:

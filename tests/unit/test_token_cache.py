@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from identity.services.token_cache import RevocationCache, VerifiedTokens
+from identity.storage.revocation_stamp import RevocationStamp
 
 
 def test_verified_token_is_forgotten_after_exp_plus_leeway() -> None:
@@ -42,3 +44,38 @@ def test_ttl_zero_always_asks() -> None:
     cache.is_revoked("j")
     cache.is_revoked("j")
     assert calls == ["j", "j"]
+
+
+def test_version_probe_keeps_answers_exact_until_a_revocation_is_announced() -> None:
+    store: set[str] = set()
+    calls: list[str] = []
+    version = [0]
+
+    def lookup(jti: str) -> bool:
+        calls.append(jti)
+        return jti in store
+
+    cache = RevocationCache(lookup, ttl=0, version=lambda: version[0])
+    assert cache.is_revoked("j", fresh=True) is False
+    assert cache.is_revoked("j", fresh=True) is False
+    assert cache.is_revoked("k", fresh=True) is False
+    assert calls == ["j", "k"]  # unchanged version: "not revoked" is still exact, even fresh
+    store.add("j")
+    version[0] += 1  # what RevocationStamp.touch announces after the commit
+    assert cache.is_revoked("j", fresh=True) is True
+    assert cache.is_revoked("k", fresh=True) is False  # every answer is re-asked once
+    assert calls == ["j", "k", "j", "k"]
+
+
+def test_stamp_changes_on_every_touch(tmp_path: Path) -> None:
+    stamp = RevocationStamp.for_database(f"sqlite:///{tmp_path / 'identity.db'}")
+    assert stamp is not None and stamp.path == tmp_path / "identity.db-revocations"
+    assert stamp.version() is None
+    seen = set()
+    for _ in range(20):
+        stamp.touch()
+        seen.add(stamp.version())
+    assert len(seen) == 20 and None not in seen
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["identity.db-revocations"]
+    assert RevocationStamp.for_database("postgresql+psycopg://h/db") is None
+    assert RevocationStamp.for_database("sqlite:///:memory:") is None

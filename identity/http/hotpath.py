@@ -1,0 +1,173 @@
+"""The signing endpoints' success path, answered in front of Flask (a WSGI middleware).
+
+A token from ``/access_token``, ``/oauth/token``, ``/inbox/token`` or ``/v1/inbox/tokens``
+should cost about one RS256 signature (issues #3 and #4). Flask's dispatch, flask-smorest's
+wrappers and Authlib's request objects together cost more than the signature itself, so the
+common well-formed request is answered here, by the same services the Flask views call.
+
+Anything else is handed to the Flask app untouched (the body is put back): a request this
+module does not recognise as plainly valid, any error a service raises, cookie mode, a
+request with an ``Origin`` (CORS and cross-site checks live in the views). Errors therefore
+have one renderer, and the views stay the reference: tests send every request both ways and
+compare status, headers and claims.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask
+
+from identity.extensions import get_service, get_settings
+from identity.http.oauth import FORM, body_pairs, single_params
+from identity.http.oauth import JSON as JSON_TYPE
+from identity.oauth.models import Client
+from identity.oauth.requests import parse_basic
+from identity.observability import new_request_id, record_request
+from identity.services.clients import valid_scope
+from identity.services.tokens import IssuedToken
+
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
+Answer = dict[str, Any]  # the JSON body of a 200; None from a handler means "ask Flask"
+NO_STORE = [("Cache-Control", "no-store"), ("Pragma", "no-cache")]  # RFC 6749 §5.1
+
+
+def _mimetype(environ: Environ) -> str:
+    return str(environ.get("CONTENT_TYPE", "")).partition(";")[0].strip().lower()
+
+
+def _authorization(environ: Environ) -> tuple[str, str]:
+    scheme, _, value = str(environ.get("HTTP_AUTHORIZATION", "")).partition(" ")
+    return scheme.lower(), value.strip()
+
+
+def _inbox_body(issued: IssuedToken) -> Answer:
+    return {"token": issued.token, "expires_in": issued.expires_in}
+
+
+class HotPath:
+    """WSGI middleware: ``app.wsgi_app = HotPath(app, app.wsgi_app)``."""
+
+    def __init__(self, app: Flask, wsgi_app: WsgiApp) -> None:
+        self.app = app
+        self.next = wsgi_app
+        self.max_body = get_settings(app).max_body_bytes
+        self.routes: dict[str, Callable[[Environ, bytes], Answer | None]] = {
+            "/access_token": self.access_token,
+            "/oauth/token": self.access_token,
+            "/inbox/token": self.customer_inbox_token,
+            "/v1/inbox/tokens": self.partner_inbox_token,
+        }
+
+    def __repr__(self) -> str:
+        return "HotPath()"
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        handler = self.routes.get(path)
+        if handler is None or environ.get("REQUEST_METHOD") != "POST" or "HTTP_ORIGIN" in environ:
+            return self.next(environ, start_response)
+        started = time.perf_counter()
+        body = self._read_body(environ)
+        answer = None
+        if body is not None:
+            try:
+                with self.app.app_context():
+                    answer = handler(environ, body)
+            except Exception:  # noqa: BLE001 - the Flask view answers it, errors included
+                answer = None
+            environ["wsgi.input"] = io.BytesIO(body)  # Flask reads the same body again
+        if answer is None:
+            return self.next(environ, start_response)
+        rid = new_request_id(str(environ.get("HTTP_X_REQUEST_ID", "")))
+        payload = json.dumps(answer, separators=(",", ":")).encode()
+        start_response(
+            "200 OK",
+            [
+                ("Content-Type", "application/json"),
+                ("Content-Length", str(len(payload))),
+                *NO_STORE,
+                ("X-Request-Id", rid),
+            ],
+        )
+        record_request(path, "POST", path, 200, time.perf_counter() - started, rid)
+        return [payload]
+
+    def _read_body(self, environ: Environ) -> bytes | None:
+        """The whole body when its length is declared and allowed, else None (Flask decides)."""
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return None
+        if length < 0 or length > self.max_body:
+            return None
+        return environ["wsgi.input"].read(length) if length else b""
+
+    # --- POST /access_token: client credentials (RFC 6749 §4.4) ----------------------------
+    def access_token(self, environ: Environ, body: bytes) -> Answer | None:
+        """Both client authentication methods, ``grant_type`` and an optional ``scope`` only."""
+        if _mimetype(environ) != FORM:
+            return None
+        params = single_params(body_pairs(FORM, body))
+        scheme, value = _authorization(environ)
+        if scheme == "basic" and params.keys() <= {"grant_type", "scope"}:
+            client_id, secret = parse_basic(value)
+        elif not scheme and params.keys() >= {"client_id", "client_secret"}:
+            client_id, secret = params.pop("client_id"), params.pop("client_secret")
+        else:
+            return None
+        if params.get("grant_type") != "client_credentials" or not params.keys() <= {
+            "grant_type",
+            "scope",
+        }:
+            return None
+        record = get_service("clients").authenticate(client_id, secret)
+        if record is None:
+            return None
+        client = Client(record)
+        if not client.check_grant_type("client_credentials"):
+            return None
+        scope = params.get("scope")
+        if scope is not None and not (
+            valid_scope(scope) and set(scope.split()) <= set(record.scopes)
+        ):
+            return None  # RFC 6749 §3.3: the view answers invalid_scope
+        token: Answer = get_service("oauth").generate_access_token(
+            "client_credentials", client, scope
+        )
+        return token
+
+    # --- POST /inbox/token: customer token as Bearer (contract §3) -------------------------
+    def customer_inbox_token(self, environ: Environ, body: bytes) -> Answer | None:
+        scheme, token = _authorization(environ)
+        if scheme != "bearer" or not token:
+            return None  # cookie mode: the view checks the origin
+        return _inbox_body(get_service("inbox").for_customer(token))
+
+    # --- POST /v1/inbox/tokens: API key with inbox:issue (contract §3) --------------------
+    def partner_inbox_token(self, environ: Environ, body: bytes) -> Answer | None:
+        scheme, key = _authorization(environ)
+        if scheme == "app" and key:
+            presented = key
+        elif not scheme and environ.get("HTTP_X_API_KEY"):
+            presented = str(environ["HTTP_X_API_KEY"])
+        else:
+            return None
+        if _mimetype(environ) != JSON_TYPE:
+            return None
+        args = json.loads(body)
+        identifier = args.get("identifier") if isinstance(args, dict) and len(args) == 1 else None
+        if not isinstance(identifier, str) or not 1 <= len(identifier) <= 256:
+            return None
+        if not identifier.isprintable():
+            return None
+        principal = get_service("api_keys").authenticate(presented)
+        if "inbox:issue" not in principal.scopes:
+            return None
+        return _inbox_body(get_service("inbox").for_identifier(identifier))
