@@ -64,6 +64,8 @@ def configure_logging(level: str) -> None:
         handler.setFormatter(JsonFormatter())
         root.handlers = [handler]
     root.setLevel(level.upper())
+    # Authlib logs issued tokens at DEBUG ("Issue token %r"): never let a token reach a log line.
+    logging.getLogger("authlib").setLevel(max(logging.INFO, root.level))
 
 
 def request_id() -> str:
