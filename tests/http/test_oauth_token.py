@@ -328,3 +328,21 @@ def test_reuse_is_off_by_default(app: Flask, client: FlaskClient) -> None:
     partner = make_client(app, "a")
     tokens = {token(client, partner).get_json()["access_token"] for _ in range(3)}
     assert len(tokens) == 3
+
+
+def test_no_token_reaches_the_log_even_at_debug(
+    make_app: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Authlib logs "Issue token %r" at DEBUG; the Flask path (a JSON body) goes through it."""
+    app = make_app(log_level="DEBUG")
+    client = make_client(app)
+    with caplog.at_level("DEBUG"):
+        response = app.test_client().post(
+            "/access_token",
+            json={"grant_type": CC},
+            headers=basic(client.client_id, client.client_secret),
+        )
+    assert response.status_code == 200
+    issued = response.get_json()["access_token"]
+    assert caplog.records  # DEBUG logging was on
+    assert issued not in caplog.text and issued.split(".")[2] not in caplog.text
