@@ -25,16 +25,21 @@ from flask import Flask
 from identity.extensions import get_service, get_settings
 from identity.http.oauth import FORM, body_pairs, single_params
 from identity.http.oauth import JSON as JSON_TYPE
+from identity.http.security import ACCESS_SCHEMES
 from identity.oauth.models import Client
 from identity.oauth.requests import parse_basic
 from identity.observability import new_request_id, record_request
 from identity.services.clients import valid_scope
 from identity.services.tokens import IssuedToken
+from identity.services.upstream import rfc3339
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 Answer = dict[str, Any]  # the JSON body of a 200; None from a handler means "ask Flask"
+Handler = Callable[[Environ, bytes], Answer | None]
+UPSTREAM_PREFIX, UPSTREAM_SUFFIX = "/upstream/connections/", "/authorization"
+UPSTREAM_RULE = "/upstream/connections/<name>/authorization"
 NO_STORE = [("Cache-Control", "no-store"), ("Pragma", "no-cache")]  # RFC 6749 §5.1
 
 
@@ -58,21 +63,33 @@ class HotPath:
         self.app = app
         self.next = wsgi_app
         self.max_body = get_settings(app).max_body_bytes
-        self.routes: dict[str, Callable[[Environ, bytes], Answer | None]] = {
-            "/access_token": self.access_token,
-            "/oauth/token": self.access_token,
-            "/inbox/token": self.customer_inbox_token,
-            "/v1/inbox/tokens": self.partner_inbox_token,
+        # path -> (handler, metrics label, body ends with a newline as Flask's jsonify does)
+        self.routes: dict[str, tuple[Handler, str, bool]] = {
+            "/access_token": (self.access_token, "/access_token", False),
+            "/oauth/token": (self.access_token, "/oauth/token", False),
+            "/inbox/token": (self.customer_inbox_token, "/inbox/token", True),
+            "/v1/inbox/tokens": (self.partner_inbox_token, "/v1/inbox/tokens", True),
         }
+        self.upstream = (self.upstream_authorization, UPSTREAM_RULE, True)
 
     def __repr__(self) -> str:
         return "HotPath()"
 
+    def _route(self, environ: Environ) -> tuple[Handler, str, bool] | None:
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD")
+        if "HTTP_ORIGIN" in environ:
+            return None  # CORS and cross-site checks live in the views
+        if method == "POST":
+            return self.routes.get(path)
+        if method == "GET" and path.startswith(UPSTREAM_PREFIX) and path.endswith(UPSTREAM_SUFFIX):
+            return self.upstream
+        return None
+
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        handler = self.routes.get(path)
-        if handler is None or environ.get("REQUEST_METHOD") != "POST" or "HTTP_ORIGIN" in environ:
+        route = self._route(environ)
+        if route is None:
             return self.next(environ, start_response)
+        handler, endpoint, newline = route
         started = time.perf_counter()
         body = self._read_body(environ)
         answer = None
@@ -86,7 +103,7 @@ class HotPath:
         if answer is None:
             return self.next(environ, start_response)
         rid = new_request_id(str(environ.get("HTTP_X_REQUEST_ID", "")))
-        payload = json.dumps(answer, separators=(",", ":")).encode()
+        payload = json.dumps(answer, separators=(",", ":")).encode() + (b"\n" if newline else b"")
         start_response(
             "200 OK",
             [
@@ -96,7 +113,10 @@ class HotPath:
                 ("X-Request-Id", rid),
             ],
         )
-        record_request(path, "POST", path, 200, time.perf_counter() - started, rid)
+        path = str(environ.get("PATH_INFO", ""))
+        record_request(
+            endpoint, str(environ["REQUEST_METHOD"]), path, 200, time.perf_counter() - started, rid
+        )
         return [payload]
 
     def _read_body(self, environ: Environ) -> bytes | None:
@@ -171,3 +191,22 @@ class HotPath:
         if "inbox:issue" not in principal.scopes:
             return None
         return _inbox_body(get_service("inbox").for_identifier(identifier))
+
+    # --- GET /upstream/connections/<name>/authorization, cached (contract §5) ---------------
+    def upstream_authorization(self, environ: Environ, body: bytes) -> Answer | None:
+        """Only an in-process cache hit: a miss (and its upstream call) is the view's."""
+        name = str(environ["PATH_INFO"])[len(UPSTREAM_PREFIX) : -len(UPSTREAM_SUFFIX)]
+        scheme, token = _authorization(environ)
+        if not name or "/" in name or scheme not in ACCESS_SCHEMES or not token:
+            return None
+        claims = get_service("tokens").verify_access_token(token)
+        if "upstream:read" not in str(claims.get("scope", "")).split():
+            return None
+        cached = get_service("broker").peek(name)
+        if cached is None:
+            return None
+        return {
+            "authorization": cached.header,
+            "token_type": cached.token_type,
+            "expires_at": rfc3339(cached.expires_at),
+        }

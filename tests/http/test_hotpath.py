@@ -18,10 +18,15 @@ from werkzeug.test import Client
 from werkzeug.wrappers import Response
 
 from identity.http.hotpath import HotPath
-from tests.conftest import api_key
+from tests import broker_helpers
+from tests.broker_helpers import add_connection
+from tests.conftest import access_token, api_key, bearer
 from tests.customers_helpers import create_customer, customer_token
 from tests.partners_helpers import basic, make_client
 
+broker_app = broker_helpers.broker_app  # fixtures
+clock = broker_helpers.clock
+mock = broker_helpers.mock
 VARYING_HEADERS = {"X-Request-Id", "Content-Length"}
 VARYING_CLAIMS = {"iat", "exp", "jti"}
 
@@ -61,7 +66,8 @@ def assert_same(hot: Response, view: Response) -> None:
     strip = lambda r: sorted((k, v) for k, v in r.headers if k not in VARYING_HEADERS)  # noqa: E731
     assert strip(hot) == strip(view)
     hot_body, view_body = hot.get_json(), view.get_json()
-    assert set(hot_body) == set(view_body)
+    assert list(hot_body) == list(view_body)  # same members in the same order
+    assert hot.data.endswith(b"\n") == view.data.endswith(b"\n")  # jsonify's newline
     hot_token, view_token = token_of(hot_body), token_of(view_body)
     assert jwt.get_unverified_header(hot_token) == jwt.get_unverified_header(view_token)
     hot_claims = jwt.decode(hot_token, options={"verify_signature": False})
@@ -205,3 +211,26 @@ def test_cookie_mode_and_cross_origin_requests_reach_the_view(
 
 def test_hot_path_can_be_switched_off(make_app: Callable[..., Flask]) -> None:
     assert not isinstance(make_app(hot_path=False).wsgi_app, HotPath)
+
+
+def test_cached_upstream_read_matches_the_view(broker_app: Any, mock: Any) -> None:
+    app = broker_app()
+    spy = FlaskSpy(app.wsgi_app)
+    add_connection(app, mock)
+    url = "/upstream/connections/sms/authorization"
+    token = bearer(access_token(app, "upstream:read"))
+    first = Client(app.wsgi_app, Response).get(url, headers=token)
+    assert first.status_code == 200 and spy.calls == 1  # a miss: the view logged in upstream
+    hot, view = both_ways(app, spy, path=url, method="GET", headers=token)
+    assert spy.calls == 1  # the hit was answered in front of Flask
+    assert hot.status_code == view.status_code == 200
+    strip = lambda r: sorted((k, v) for k, v in r.headers if k != "X-Request-Id")  # noqa: E731
+    assert strip(hot) == strip(view)
+    assert hot.data == view.data == first.data  # byte for byte, the same cached header
+    assert mock.logins == 1
+    wrong_scope = bearer(access_token(app, "profile:read"))
+    assert Client(app.wsgi_app, Response).get(url, headers=wrong_scope).status_code == 403
+    unknown = Client(app.wsgi_app, Response).get(
+        "/upstream/connections/nope/authorization", headers=token
+    )
+    assert unknown.status_code == 404 and spy.calls == 3  # both answered by the view
