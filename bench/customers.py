@@ -13,7 +13,7 @@ import time
 
 import httpx
 
-from bench.harness import DURATION, Row, Server, WrkResult, serve, wrk
+from bench.harness import DURATION, Row, Server, WrkResult, rs256_row, serve, wrk
 from identity.config import Settings
 from identity.services.customers import password_hasher
 
@@ -80,17 +80,8 @@ def login_load(base: str, clients: int = 2, seconds: float = DURATION) -> WrkRes
 
 def _ratio_row(name: str, result: WrkResult, limit: float, sign_only: float = 0.0) -> Row:
     of_floor = f"; {result.rps / sign_only:.2f} of sign-only" if sign_only else ""
-    return Row(
-        name,
-        result.rps,
-        "req/s",
-        result.p50_ms,
-        result.p99_ms,
-        ratio=result.rps / limit if limit else None,
-        ceiling="RS256 limit",
-        target="≥ 0.5",
-        note=f"errors {result.errors + result.non_2xx}{of_floor}",
-    )
+    errors = result.errors + result.non_2xx
+    return rs256_row(name, result, limit, target="≥ 0.5", note=f"errors {errors}{of_floor}")
 
 
 def run(ctx: dict[str, float]) -> list[Row]:

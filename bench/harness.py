@@ -51,6 +51,20 @@ class WrkResult:
     max_ms: float = 0.0
 
 
+def rs256_row(name: str, result: WrkResult, limit: float, **extra: str) -> Row:
+    """A signing endpoint's row: requests/s and its ratio to the run's RS256 limit."""
+    return Row(
+        name,
+        result.rps,
+        "req/s",
+        result.p50_ms,
+        result.p99_ms,
+        ratio=result.rps / limit if limit else None,
+        ceiling="RS256 limit",
+        **extra,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

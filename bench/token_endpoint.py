@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 
-from bench.harness import CONNECTIONS, Row, WrkResult, serve, wrk
+from bench.harness import CONNECTIONS, Row, WrkResult, rs256_row, serve, wrk
 
 TARGET = 0.55
 FORM = "application/x-www-form-urlencoded"
@@ -22,19 +22,6 @@ def _token_load(base: str, path: str, client_id: str, secret: str) -> WrkResult:
         method="POST",
         body="grant_type=client_credentials",
         headers={"Authorization": "Basic " + base64.b64encode(raw).decode(), "Content-Type": FORM},
-    )
-
-
-def _row(name: str, result: WrkResult, limit: float, **extra: str) -> Row:
-    return Row(
-        name,
-        result.rps,
-        "req/s",
-        result.p50_ms,
-        result.p99_ms,
-        ratio=result.rps / limit if limit else None,
-        ceiling="RS256 limit",
-        **extra,
     )
 
 
@@ -51,7 +38,7 @@ def run(ctx: dict[str, float]) -> list[Row]:
         sign_only = _token_load(floor.base, "/", "x", "y")
     ctx["sign_only_rps"] = sign_only.rps  # the inbox rows that run next compare with it too
     return [
-        _row(
+        rs256_row(
             f"POST /access_token (gunicorn 2 workers, wrk {CONNECTIONS} conns)",
             ours,
             limit,
@@ -60,13 +47,13 @@ def run(ctx: dict[str, float]) -> list[Row]:
             f"{ours.rps / baseline.rps:.2f}x bare Flask+PyJWT, "
             f"{ours.rps / sign_only.rps:.2f} of sign-only",
         ),
-        _row(
+        rs256_row(
             "  bare Flask + PyJWT token endpoint (gunicorn sync, 2 workers)",
             baseline,
             limit,
             note=f"the issue's baseline; errors {baseline.errors + baseline.non_2xx}",
         ),
-        _row(
+        rs256_row(
             "  sign-only WSGI callable (our gunicorn config, 2 workers)",
             sign_only,
             limit,
