@@ -99,7 +99,8 @@ class HotPath:
                     answer = handler(environ, body)
             except Exception:  # noqa: BLE001 - the Flask view answers it, errors included
                 answer = None
-            environ["wsgi.input"] = io.BytesIO(body)  # Flask reads the same body again
+            if body:
+                environ["wsgi.input"] = io.BytesIO(body)  # Flask reads the same body again
         if answer is None:
             return self.next(environ, start_response)
         rid = new_request_id(str(environ.get("HTTP_X_REQUEST_ID", "")))
@@ -121,6 +122,8 @@ class HotPath:
 
     def _read_body(self, environ: Environ) -> bytes | None:
         """The whole body when its length is declared and allowed, else None (Flask decides)."""
+        if environ.get("HTTP_TRANSFER_ENCODING"):
+            return None  # chunked: left for the view to read from the untouched stream
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:

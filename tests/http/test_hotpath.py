@@ -8,6 +8,7 @@ claims must agree; a spy counts which requests reached Flask.
 from __future__ import annotations
 
 import base64
+import io
 from collections.abc import Callable
 from typing import Any
 
@@ -234,3 +235,21 @@ def test_cached_upstream_read_matches_the_view(broker_app: Any, mock: Any) -> No
         "/upstream/connections/nope/authorization", headers=token
     )
     assert unknown.status_code == 404 and spy.calls == 3  # both answered by the view
+
+
+def test_a_chunked_body_reaches_the_view_intact(app: Flask, spy: FlaskSpy) -> None:
+    client = make_client(app)
+    body = b"grant_type=client_credentials"
+    response = Client(app.wsgi_app, Response).post(
+        "/access_token",
+        input_stream=io.BytesIO(body),
+        headers={
+            **basic(client.client_id, client.client_secret),
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Transfer-Encoding": "chunked",
+        },
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["token_type"] == "Bearer"
+    assert spy.calls == 1  # not read in front of Flask: the view parsed the whole body
