@@ -14,13 +14,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from identity.broker.model import METHODS
+from identity.broker.model import METHODS, Token
 from identity.extensions import get_service, get_settings, get_shared, put
 from identity.http.schemas import ErrorSchema
 from identity.http.security import require
 from identity.services.upstream import NewConnection, UpstreamService, build_broker, rfc3339
 
 blp = Blueprint("broker", __name__, description="Upstream broker: tokens for calling Infobip")
+UPSTREAM_READ = "upstream:read"  # the access-token scope of the caller endpoints
 
 
 def init_app(app: Flask) -> None:
@@ -33,6 +34,15 @@ def init_app(app: Flask) -> None:
 
 def _service() -> UpstreamService:
     return get_service("upstream")  # type: ignore[no-any-return]
+
+
+def authorization_body(token: Token) -> dict[str, Any]:
+    """The answer of a read (here and in ``identity.http.hotpath``)."""
+    return {
+        "authorization": token.header,
+        "token_type": token.token_type,
+        "expires_at": rfc3339(token.expires_at),
+    }
 
 
 def _no_store(response: Response) -> Response:
@@ -113,16 +123,10 @@ class Authorization(MethodView):
     @blp.alt_response(502, schema=ErrorSchema, description="UPSTREAM_UNAUTHORIZED")
     @blp.alt_response(503, schema=ErrorSchema, description="UPSTREAM_UNAVAILABLE, Retry-After")
     @blp.doc(security=[{"bearerAuth": []}])
-    @require(access=["upstream:read"])
+    @require(access=[UPSTREAM_READ])
     def get(self, name: str) -> Response:
         """The ``Authorization`` header to call the upstream with (cached, refreshed ahead)."""
-        token = _service().authorization(name)
-        body = {
-            "authorization": token.header,
-            "token_type": token.token_type,
-            "expires_at": rfc3339(token.expires_at),
-        }
-        return _no_store(jsonify(body))  # built directly: this is the hot path
+        return _no_store(jsonify(authorization_body(_service().authorization(name))))
 
 
 @blp.route("/upstream/connections/<name>/invalidate")
@@ -130,7 +134,7 @@ class Invalidate(MethodView):
     @blp.response(204)
     @blp.alt_response(404, schema=ErrorSchema, description="unknown connection")
     @blp.doc(security=[{"bearerAuth": []}])
-    @require(access=["upstream:read"])
+    @require(access=[UPSTREAM_READ])
     @blp.arguments(InvalidateSchema(), required=False)
     def post(self, data: dict[str, Any], name: str) -> None:
         """The caller saw a 401 upstream: the next read fetches a fresh token."""

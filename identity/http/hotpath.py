@@ -23,15 +23,21 @@ from typing import Any
 from flask import Flask
 
 from identity.extensions import get_service, get_settings
+from identity.http.broker import UPSTREAM_READ, authorization_body
+from identity.http.inbox import IDENTIFIER_MAX, INBOX_ISSUE, inbox_body
 from identity.http.oauth import FORM, body_pairs, single_params
 from identity.http.oauth import JSON as JSON_TYPE
-from identity.http.security import ACCESS_SCHEMES
+from identity.http.security import (
+    api_key_from,
+    bearer_from,
+    check_access_token,
+    check_api_key,
+    split_authorization,
+)
 from identity.oauth.models import Client
 from identity.oauth.requests import parse_basic
 from identity.observability import new_request_id, record_request
-from identity.services.clients import valid_scope
-from identity.services.tokens import IssuedToken
-from identity.services.upstream import rfc3339
+from identity.services.clients import scope_within
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -40,20 +46,13 @@ Answer = dict[str, Any]  # the JSON body of a 200; None from a handler means "as
 Handler = Callable[[Environ, bytes], Answer | None]
 UPSTREAM_PREFIX, UPSTREAM_SUFFIX = "/upstream/connections/", "/authorization"
 UPSTREAM_RULE = "/upstream/connections/<name>/authorization"
+GRANT = "client_credentials"
+TOKEN_PARAMS = frozenset({"grant_type", "scope"})  # once the client credentials are taken out
 NO_STORE = [("Cache-Control", "no-store"), ("Pragma", "no-cache")]  # RFC 6749 §5.1
 
 
 def _mimetype(environ: Environ) -> str:
     return str(environ.get("CONTENT_TYPE", "")).partition(";")[0].strip().lower()
-
-
-def _authorization(environ: Environ) -> tuple[str, str]:
-    scheme, _, value = str(environ.get("HTTP_AUTHORIZATION", "")).partition(" ")
-    return scheme.lower(), value.strip()
-
-
-def _inbox_body(issued: IssuedToken) -> Answer:
-    return {"token": issued.token, "expires_in": issued.expires_in}
 
 
 class HotPath:
@@ -75,8 +74,8 @@ class HotPath:
     def __repr__(self) -> str:
         return "HotPath()"
 
-    def _route(self, environ: Environ) -> tuple[Handler, str, bool] | None:
-        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD")
+    def _route(self, environ: Environ, path: str) -> tuple[Handler, str, bool] | None:
+        method = environ.get("REQUEST_METHOD")
         if "HTTP_ORIGIN" in environ:
             return None  # CORS and cross-site checks live in the views
         if method == "POST":
@@ -86,7 +85,8 @@ class HotPath:
         return None
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        route = self._route(environ)
+        path = str(environ.get("PATH_INFO", ""))
+        route = self._route(environ, path)
         if route is None:
             return self.next(environ, start_response)
         handler, endpoint, newline = route
@@ -114,7 +114,6 @@ class HotPath:
                 ("X-Request-Id", rid),
             ],
         )
-        path = str(environ.get("PATH_INFO", ""))
         record_request(
             endpoint, str(environ["REQUEST_METHOD"]), path, 200, time.perf_counter() - started, rid
         )
@@ -138,78 +137,56 @@ class HotPath:
         if _mimetype(environ) != FORM:
             return None
         params = single_params(body_pairs(FORM, body))
-        scheme, value = _authorization(environ)
-        if scheme == "basic" and params.keys() <= {"grant_type", "scope"}:
+        scheme, value = split_authorization(str(environ.get("HTTP_AUTHORIZATION", "")))
+        if scheme == "basic":
             client_id, secret = parse_basic(value)
-        elif not scheme and params.keys() >= {"client_id", "client_secret"}:
+        elif not scheme and "client_id" in params and "client_secret" in params:
             client_id, secret = params.pop("client_id"), params.pop("client_secret")
         else:
             return None
-        if params.get("grant_type") != "client_credentials" or not params.keys() <= {
-            "grant_type",
-            "scope",
-        }:
-            return None
+        if params.get("grant_type") != GRANT or not params.keys() <= TOKEN_PARAMS:
+            return None  # e.g. client_id beside Basic: the view decides
         record = get_service("clients").authenticate(client_id, secret)
         if record is None:
             return None
         client = Client(record)
-        if not client.check_grant_type("client_credentials"):
-            return None
         scope = params.get("scope")
-        if scope is not None and not (
-            valid_scope(scope) and set(scope.split()) <= set(record.scopes)
+        if not client.check_grant_type(GRANT) or (
+            scope is not None and not scope_within(scope, record.scopes)
         ):
-            return None  # RFC 6749 §3.3: the view answers invalid_scope
-        token: Answer = get_service("oauth").generate_access_token(
-            "client_credentials", client, scope
-        )
+            return None  # the view answers unauthorized_client / invalid_scope
+        token: Answer = get_service("oauth").generate_access_token(GRANT, client, scope)
         return token
 
     # --- POST /inbox/token: customer token as Bearer (contract §3) -------------------------
     def customer_inbox_token(self, environ: Environ, body: bytes) -> Answer | None:
-        scheme, token = _authorization(environ)
+        scheme, token = split_authorization(str(environ.get("HTTP_AUTHORIZATION", "")))
         if scheme != "bearer" or not token:
             return None  # cookie mode: the view checks the origin
-        return _inbox_body(get_service("inbox").for_customer(token))
+        return inbox_body(get_service("inbox").for_customer(token))
 
     # --- POST /v1/inbox/tokens: API key with inbox:issue (contract §3) --------------------
     def partner_inbox_token(self, environ: Environ, body: bytes) -> Answer | None:
-        scheme, key = _authorization(environ)
-        if scheme == "app" and key:
-            presented = key
-        elif not scheme and environ.get("HTTP_X_API_KEY"):
-            presented = str(environ["HTTP_X_API_KEY"])
-        else:
-            return None
         if _mimetype(environ) != JSON_TYPE:
             return None
         args = json.loads(body)
         identifier = args.get("identifier") if isinstance(args, dict) and len(args) == 1 else None
-        if not isinstance(identifier, str) or not 1 <= len(identifier) <= 256:
+        if not isinstance(identifier, str) or not 1 <= len(identifier) <= IDENTIFIER_MAX:
             return None
         if not identifier.isprintable():
-            return None
-        principal = get_service("api_keys").authenticate(presented)
-        if "inbox:issue" not in principal.scopes:
-            return None
-        return _inbox_body(get_service("inbox").for_identifier(identifier))
+            return None  # the view's schema answers both with its field errors
+        key = api_key_from(
+            str(environ.get("HTTP_AUTHORIZATION", "")), environ.get("HTTP_X_API_KEY")
+        )
+        check_api_key(key, [INBOX_ISSUE])
+        return inbox_body(get_service("inbox").for_identifier(identifier))
 
     # --- GET /upstream/connections/<name>/authorization, cached (contract §5) ---------------
     def upstream_authorization(self, environ: Environ, body: bytes) -> Answer | None:
         """Only an in-process cache hit: a miss (and its upstream call) is the view's."""
         name = str(environ["PATH_INFO"])[len(UPSTREAM_PREFIX) : -len(UPSTREAM_SUFFIX)]
-        scheme, token = _authorization(environ)
-        if not name or "/" in name or scheme not in ACCESS_SCHEMES or not token:
+        if not name or "/" in name:
             return None
-        claims = get_service("tokens").verify_access_token(token)
-        if "upstream:read" not in str(claims.get("scope", "")).split():
-            return None
+        check_access_token(bearer_from(str(environ.get("HTTP_AUTHORIZATION", ""))), [UPSTREAM_READ])
         cached = get_service("broker").peek(name)
-        if cached is None:
-            return None
-        return {
-            "authorization": cached.header,
-            "token_type": cached.token_type,
-            "expires_at": rfc3339(cached.expires_at),
-        }
+        return authorization_body(cached) if cached is not None else None

@@ -18,6 +18,8 @@ from identity.services.inbox import InboxService
 from identity.services.tokens import IssuedToken
 
 blp = Blueprint("inbox", __name__, description="Inbox secure-mode tokens (contract §3)")
+INBOX_ISSUE = "inbox:issue"  # the API-key scope of /v1/inbox/tokens
+IDENTIFIER_MAX = 256
 blp.after_request(customer_headers)
 
 
@@ -27,7 +29,7 @@ def _printable(value: str) -> None:
 
 
 class IdentifierSchema(Schema):
-    identifier = fields.String(required=True, validate=[Length(1, 256), _printable])
+    identifier = fields.String(required=True, validate=[Length(1, IDENTIFIER_MAX), _printable])
 
 
 class InboxTokenSchema(Schema):
@@ -39,7 +41,7 @@ def _inbox() -> InboxService:
     return get_service("inbox")  # type: ignore[no-any-return]
 
 
-def _body(issued: IssuedToken) -> dict[str, Any]:
+def inbox_body(issued: IssuedToken) -> dict[str, Any]:
     return {"token": issued.token, "expires_in": issued.expires_in}
 
 
@@ -51,19 +53,19 @@ class CustomerInboxToken(MethodView):
     def post(self) -> dict[str, Any]:
         """The inbox token of the logged-in customer (customer token as Bearer or cookie)."""
         token, _ = presented_customer_token()
-        return _body(_inbox().for_customer(token))
+        return inbox_body(_inbox().for_customer(token))
 
 
 @blp.route("/v1/inbox/tokens")
 class PartnerInboxToken(MethodView):
-    @require(api_key=["inbox:issue"])  # authenticate before reading the body
+    @require(api_key=[INBOX_ISSUE])  # authenticate before reading the body
     @blp.arguments(IdentifierSchema())  # an instance: webargs would build a class per request
     @blp.response(200, InboxTokenSchema)
     @blp.alt_response(401, schema=ErrorSchema, description="missing or invalid API key")
     @blp.alt_response(403, schema=ErrorSchema, description="the API key lacks inbox:issue")
     def post(self, args: dict[str, Any]) -> dict[str, Any]:
         """An inbox token for your own user identifier (API key with scope inbox:issue)."""
-        return _body(_inbox().for_identifier(args["identifier"]))
+        return inbox_body(_inbox().for_identifier(args["identifier"]))
 
 
 def init_app(app: Flask) -> None:

@@ -33,27 +33,44 @@ class AuthenticationRequired(Unauthorized):
         return {"WWW-Authenticate": self._challenge}
 
 
-def _authorization() -> tuple[str, str]:
-    header = request.headers.get("Authorization", "")
+def split_authorization(header: str) -> tuple[str, str]:
+    """``(scheme in lower case, credentials)`` of an ``Authorization`` header value."""
     scheme, _, value = header.partition(" ")
     return scheme.lower(), value.strip()
 
 
-def bearer_token() -> str | None:
-    """The access token from ``Authorization: Bearer|OAuth <token>``, if any."""
-    scheme, value = _authorization()
+def bearer_from(authorization: str) -> str | None:
+    """The access token from ``Bearer|OAuth <token>``, if any."""
+    scheme, value = split_authorization(authorization)
     return value if scheme in ACCESS_SCHEMES and value else None
 
 
-def presented_api_key() -> str | None:
-    scheme, value = _authorization()
+def api_key_from(authorization: str, x_api_key: str | None) -> str | None:
+    """``App <key>`` first, else the ``X-API-Key`` header."""
+    scheme, value = split_authorization(authorization)
     if scheme == "app" and value:
         return value
-    return request.headers.get("X-API-Key") or None
+    return x_api_key or None
+
+
+def bearer_token() -> str | None:
+    return bearer_from(request.headers.get("Authorization", ""))
+
+
+def presented_api_key() -> str | None:
+    return api_key_from(request.headers.get("Authorization", ""), request.headers.get("X-API-Key"))
 
 
 def authenticate_access(scopes: Iterable[str]) -> dict[str, Any]:
-    token = bearer_token()
+    return check_access_token(bearer_token(), scopes)
+
+
+def authenticate_api_key(scopes: Iterable[str]) -> Any:
+    return check_api_key(presented_api_key(), scopes)
+
+
+def check_access_token(token: str | None, scopes: Iterable[str]) -> dict[str, Any]:
+    """Claims of a valid access token carrying ``scopes``; 401/403 otherwise (no Flask)."""
     if token is None:
         raise AuthenticationRequired("Access token required")
     try:
@@ -66,8 +83,8 @@ def authenticate_access(scopes: Iterable[str]) -> dict[str, Any]:
     return claims
 
 
-def authenticate_api_key(scopes: Iterable[str]) -> Any:
-    key = presented_api_key()
+def check_api_key(key: str | None, scopes: Iterable[str]) -> Any:
+    """The principal of a valid API key carrying ``scopes``; 401/403 otherwise (no Flask)."""
     if key is None:
         raise AuthenticationRequired("API key required", scheme="App")
     try:

@@ -21,7 +21,7 @@ from identity.oauth.errors import InvalidClient, UnsupportedGrantType
 from identity.oauth.models import AUTH_METHODS, AccessToken, Client
 from identity.oauth.requests import OAuthCall
 from identity.oauth.reuse import TokenReuse
-from identity.services.clients import ClientService, normalise_scope, valid_scope
+from identity.services.clients import ClientService, normalise_scope, scope_within
 from identity.services.tokens import IssuedToken, TokenService
 
 Result = tuple[int, Any, list[tuple[str, str]]]
@@ -36,8 +36,7 @@ class ClientCredentials(ClientCredentialsGrant):  # type: ignore[misc]
         requested = self.request.payload.scope
         if requested is None:
             return  # the client's default scopes (all of them)
-        allowed = set(self.request.client.record.scopes)
-        if not valid_scope(requested) or not set(requested.split()) <= allowed:
+        if not scope_within(requested, self.request.client.record.scopes):
             raise InvalidScopeError("The requested scope exceeds the client's scopes")
 
 

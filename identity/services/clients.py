@@ -35,6 +35,11 @@ def valid_scope(scope: str) -> bool:
     return all(set(token) <= SCOPE_CHARS for token in scope.split())
 
 
+def scope_within(requested: str, allowed: tuple[str, ...]) -> bool:
+    """RFC 6749 §3.3: well-formed scope tokens, all among the client's."""
+    return valid_scope(requested) and set(requested.split()) <= set(allowed)
+
+
 @dataclass(frozen=True)
 class ClientRecord:
     """What the token endpoint needs to know about a client (no secret, only its hash)."""

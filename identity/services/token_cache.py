@@ -59,8 +59,8 @@ class RevocationCache:
         self._ttl = ttl
         self._max = max_entries
         self._version = version
-        self._checked: dict[str, float] = {}  # jti -> when the store last said "not revoked"
-        self._checked_version: dict[str, object] = {}  # jti -> probe version of that answer
+        # jti -> (when the store last said "not revoked", the probe's version at that moment)
+        self._checked: dict[str, tuple[float, object]] = {}
         self._revoked: set[str] = set()
         self._lock = threading.Lock()
 
@@ -68,31 +68,27 @@ class RevocationCache:
         if jti in self._revoked:
             return True
         now = time.monotonic()
-        checked = self._checked.get(jti)
+        # Read before asking the store: a revocation committed after this read changes the
+        # version, so the answer below is never trusted past it.
         version = self._version() if self._version is not None else None
-        if self._version is not None:
-            # Read before asking the store: a revocation committed after this read changes
-            # the version, so the answer below is never trusted past it.
-            if (
-                checked is not None
-                and self._checked_version.get(jti, self) == version
-                and now - checked < STAMP_TRUST_SECONDS
-            ):
+        checked = self._checked.get(jti)
+        if checked is not None:
+            age = now - checked[0]
+            if self._version is not None:
+                if checked[1] == version and age < STAMP_TRUST_SECONDS:
+                    return False
+            elif not fresh and age < self._ttl:
                 return False
-        elif not fresh and checked is not None and now - checked < self._ttl:
-            return False
         revoked = self._lookup(jti)
         with self._lock:
             if len(self._checked) >= self._max:
                 self._checked.clear()
-                self._checked_version.clear()
             if revoked:
                 self._checked.pop(jti, None)
                 if len(self._revoked) < self._max:
                     self._revoked.add(jti)
             elif self._ttl > 0 or self._version is not None:
-                self._checked[jti] = now
-                self._checked_version[jti] = version
+                self._checked[jti] = (now, version)
         return revoked
 
     def mark_revoked(self, jti: str) -> None:

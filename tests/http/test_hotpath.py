@@ -253,3 +253,19 @@ def test_a_chunked_body_reaches_the_view_intact(app: Flask, spy: FlaskSpy) -> No
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["token_type"] == "Bearer"
     assert spy.calls == 1  # not read in front of Flask: the view parsed the whole body
+
+
+def test_x_api_key_beside_another_scheme_is_answered_like_the_view(
+    app: Flask, spy: FlaskSpy
+) -> None:
+    key = api_key(app, "inbox:issue")
+    hot, view = both_ways(
+        app,
+        spy,
+        path="/v1/inbox/tokens",
+        method="POST",
+        json={"identifier": "user-8"},
+        headers={"X-API-Key": key, "Authorization": "Bearer not-an-api-key"},
+    )
+    assert_same(hot, view)
+    assert spy.calls == 0  # the same credential rule as the view (security.api_key_from)
