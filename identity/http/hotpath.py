@@ -22,11 +22,11 @@ from typing import Any
 
 from flask import Flask
 
+from identity.core.bodies import FORM, body_pairs, single_params
+from identity.core.bodies import JSON as JSON_TYPE
 from identity.extensions import get_service, get_settings
 from identity.http.broker import UPSTREAM_READ, authorization_body
 from identity.http.inbox import IDENTIFIER_MAX, INBOX_ISSUE, inbox_body
-from identity.http.oauth import FORM, body_pairs, single_params
-from identity.http.oauth import JSON as JSON_TYPE
 from identity.http.security import (
     api_key_from,
     bearer_from,

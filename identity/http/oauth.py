@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qsl
 
-from authlib.oauth2.rfc6749 import InvalidRequestError
 from flask import Flask, Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from identity.core.bodies import FORM, JSON, body_pairs, single_params
 from identity.extensions import get_service, get_settings, put
 from identity.http.schemas import OAuthErrorSchema
 from identity.oauth.requests import OAuthCall
@@ -24,9 +23,6 @@ from identity.oauth.server import Server
 from identity.services.clients import ClientService
 
 blp = Blueprint("oauth", __name__, description="OAuth 2.0 client credentials (RFC 6749 §4.4)")
-
-FORM = "application/x-www-form-urlencoded"
-JSON = "application/json"
 
 
 class TokenRequestSchema(Schema):
@@ -76,48 +72,6 @@ def init_app(app: Flask) -> None:
 
 
 # --- parsing -------------------------------------------------------------------------------
-class _Pairs(list[tuple[str, Any]]):
-    """A JSON object's members in order, repeats kept (so that they can be refused)."""
-
-
-def _json_pairs(raw: bytes) -> list[tuple[str, Any]]:
-    try:
-        pairs: Any = json.loads(raw, object_pairs_hook=_Pairs)
-    except (ValueError, RecursionError):
-        raise InvalidRequestError("Malformed JSON body") from None
-    if not isinstance(pairs, _Pairs):
-        raise InvalidRequestError("The JSON body must be an object")
-    return pairs
-
-
-def body_pairs(mimetype: str, raw: bytes) -> list[tuple[str, Any]]:
-    """The body's parameters in order, repeats kept; ``InvalidRequestError`` if unreadable."""
-    if mimetype == JSON:
-        return _json_pairs(raw)
-    if mimetype == FORM:
-        try:  # parse_qsl on the raw body: much cheaper than werkzeug's streaming form parser
-            return parse_qsl(raw.decode("utf-8"), keep_blank_values=True)
-        except (UnicodeDecodeError, ValueError):
-            raise InvalidRequestError("Malformed form body") from None
-    if raw:
-        raise InvalidRequestError(f"Send the parameters as {FORM} or application/json")
-    return []
-
-
-def single_params(pairs: list[tuple[str, Any]]) -> dict[str, str]:
-    """Each parameter at most once; an empty one is absent (RFC 6749 §3.2)."""
-    params: dict[str, str] = {}
-    for name, value in pairs:
-        if not isinstance(value, str):
-            raise InvalidRequestError("Parameter values must be strings")
-        if value == "":
-            continue  # RFC 6749 §3.2: sent without a value = omitted
-        if name in params:
-            raise InvalidRequestError("A parameter was sent more than once")
-        params[name] = value
-    return params
-
-
 def oauth_call() -> OAuthCall:
     """The current request as Authlib sees it, with each parameter at most once."""
     params = single_params(body_pairs(request.mimetype, request.get_data()))
