@@ -48,10 +48,10 @@ def _access_token(server: Server) -> str:
     """Mint an ``upstream:read`` access token inside the served instance's configuration."""
     code = (
         "from identity.app import create_app\n"
-        "from identity.extensions import get_service\n"
+        "from identity.extensions import services\n"
         "app = create_app()\n"
         "with app.app_context():\n"
-        "    tokens = get_service('tokens')\n"
+        "    tokens = services().tokens\n"
         "    print(tokens.issue_access_token('bench', 'upstream:read', 3600).token)\n"
     )
     out = subprocess.run(

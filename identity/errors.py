@@ -6,6 +6,7 @@
     │   └── InvalidToken               401, a JWT failed verification
     ├── Forbidden                      403 FORBIDDEN
     ├── NotFound                       404 NOT_FOUND
+    ├── MethodNotAllowed               405 BAD_REQUEST (+ Allow)
     ├── Conflict                       409 CONFLICT (+ details)
     ├── PayloadTooLarge                413 PAYLOAD_TOO_LARGE
     ├── TooManyRequests                429 TOO_MANY_REQUESTS (+ retry_after)
@@ -90,6 +91,21 @@ class NotFound(IdentityError):
     status = 404
     message_id = "NOT_FOUND"
     text = "Not found"
+
+
+class MethodNotAllowed(IdentityError):
+    """RFC 9110 §15.5.6: a 405 MUST carry ``Allow``; the contract has no messageId of its own."""
+
+    status = 405
+    message_id = "BAD_REQUEST"
+    text = "Method not allowed"
+
+    def __init__(self, allowed: list[str] | tuple[str, ...]) -> None:
+        super().__init__()
+        self.allowed = tuple(allowed)
+
+    def headers(self) -> dict[str, str]:
+        return {"Allow": ", ".join(self.allowed)}
 
 
 class Conflict(IdentityError):

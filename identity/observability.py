@@ -72,6 +72,11 @@ def request_id() -> str:
     return getattr(g, "request_id", "-")
 
 
+def bind_request_id(rid: str) -> None:
+    """This request's id, for log lines written while answering it (app context)."""
+    g.request_id = rid
+
+
 def new_request_id(sent: str) -> str:
     """The caller's ``X-Request-Id`` when well-formed, else a fresh one."""
     return sent if REQUEST_ID.match(sent) else uuid.uuid4().hex
@@ -80,7 +85,7 @@ def new_request_id(sent: str) -> str:
 def record_request(
     endpoint: str, method: str, path: str, status: int, elapsed: float, rid: str
 ) -> None:
-    """Metrics and the access-log line of one request (Flask views and the hot path alike)."""
+    """Metrics and the access-log line of one request (Flask views and the cores alike)."""
     REQUESTS.labels(endpoint, method, str(status)).inc()
     LATENCY.labels(endpoint).observe(elapsed)
     if access_log.isEnabledFor(logging.INFO):
@@ -103,7 +108,7 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _start() -> None:
         g.started = time.perf_counter()
-        g.request_id = new_request_id(request.headers.get("X-Request-Id", ""))
+        bind_request_id(new_request_id(request.headers.get("X-Request-Id", "")))
 
     @app.after_request
     def _finish(response: Response) -> Response:
@@ -117,7 +122,7 @@ def init_app(app: Flask) -> None:
 
 
 def metrics_text() -> tuple[bytes, str]:
-    """Prometheus exposition; aggregates gunicorn workers when multiprocess mode is on."""
+    """Prometheus exposition; aggregates the server's workers when multiprocess mode is on."""
     from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY
 
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 
 from identity.devtools.mock_infobip import MockInfobip
-from identity.extensions import get_service
+from identity.extensions import services
 from identity.services.upstream import NewConnection
 from tests.conftest import access_token, bearer
 
@@ -56,13 +56,13 @@ def broker_app(make_app: Any, clock: FakeClock) -> Iterator[Callable[..., Flask]
 
     def factory(**overrides: Any) -> Flask:
         app: Flask = make_app(**{**BROKER_SETTINGS, **overrides})
-        get_service("broker", app).clock = clock
+        services(app).broker.clock = clock
         apps.append(app)
         return app
 
     yield factory
     for app in apps:
-        get_service("broker", app).close()
+        services(app).broker.close()
 
 
 def add_connection(
@@ -75,7 +75,7 @@ def add_connection(
     }.get(method, {})
     new = NewConnection(name=name, base_url=mock.base_url, method=method, **{**defaults, **fields})
     with app.app_context():
-        get_service("upstream").add(new)
+        services().upstream.add(new)
 
 
 class Reader:

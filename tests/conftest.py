@@ -17,7 +17,8 @@ from sqlalchemy import text
 
 from identity.app import create_app
 from identity.crypto import keys as keycrypto
-from identity.extensions import db, get_service
+from identity.extensions import services
+from identity.models.base import db
 from identity.services.setup import initialise
 from tests import backends
 
@@ -124,7 +125,7 @@ def make_app(database_url: str, settings_overrides: dict[str, Any]) -> Iterator[
         if not apps and backends.BACKEND == "postgres":
             _truncate(app)
         with app.app_context():
-            get_service("keys").ensure()
+            services().keys.ensure()
         apps.append(app)
         return app
 
@@ -156,12 +157,12 @@ def access_token(
 ) -> str:
     """Mint an access token directly (for tests of endpoints that need one)."""
     with app.app_context():
-        return str(get_service("tokens").issue_access_token(client_id, scope, lifetime).token)
+        return str(services().tokens.issue_access_token(client_id, scope, lifetime).token)
 
 
 def api_key(app: Flask, scope: str = "", expires_in: int | None = None) -> str:
     with app.app_context():
-        return str(get_service("api_keys").create("test key", scope, expires_in).key)
+        return str(services().api_keys.create("test key", scope, expires_in).key)
 
 
 def bearer(token: str) -> dict[str, str]:

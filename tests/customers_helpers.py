@@ -8,7 +8,7 @@ import jwt
 from flask import Flask
 from flask.testing import FlaskClient
 
-from identity.extensions import get_service
+from identity.extensions import services
 
 PASSWORD = "correct horse battery staple"
 ORIGIN = "https://app.example"
@@ -19,7 +19,7 @@ def create_customer(
 ) -> dict[str, Any]:
     """Create an account through the service; returns its id, username and customer ID."""
     with app.app_context():
-        customer = get_service("customers").create(username, password, **profile)
+        customer = services().customers.create(username, password, **profile)
         return {
             "id": customer.id,
             "username": customer.username,

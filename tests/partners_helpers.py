@@ -12,8 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from identity.crypto.hashing import hash_secret
-from identity.extensions import db, get_keys, get_service, get_settings
+from identity.extensions import services
 from identity.models import OAuthClient
+from identity.models.base import db
 
 CC = "client_credentials"
 
@@ -21,7 +22,7 @@ CC = "client_credentials"
 def make_client(app: Flask, scope: str = "profile:read", lifetime: int | None = None) -> Any:
     """A new OAuth client (``.client_id``, ``.client_secret``) through the service."""
     with app.app_context():
-        return get_service("clients").create("partner", scope, lifetime)
+        return services().clients.create("partner", scope, lifetime)
 
 
 def insert_client(app: Flask, client_id: str, secret: str, scope: str) -> None:
@@ -32,7 +33,7 @@ def insert_client(app: Flask, client_id: str, secret: str, scope: str) -> None:
             OAuthClient(
                 client_id=client_id,
                 name="chosen",
-                secret_hash=hash_secret(secret, get_settings().hash_pepper),
+                secret_hash=hash_secret(secret, services().settings.hash_pepper),
                 scope=scope,
                 enabled=True,
                 created_at=now,
@@ -65,8 +66,8 @@ def access_token_for(http: FlaskClient, client: Any, scope: str | None = None) -
 def decode(app: Flask, token_: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Header and claims, verified with our active public key."""
     with app.app_context():
-        key = get_keys().active_public_key()
-        settings = get_settings()
+        key = services().keys.active_public_key()
+        settings = services().settings
         claims = jwt.decode(
             token_,
             key,

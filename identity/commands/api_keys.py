@@ -6,7 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from identity.cli import emit
-from identity.extensions import get_service
+from identity.extensions import services
 
 
 @click.group("api-keys")
@@ -22,7 +22,7 @@ def api_keys_group() -> None:
 @with_appcontext
 def create(name: str, scope: str, expires_in: int | None, as_json: bool) -> None:
     """Create an API key; it is printed once, here."""
-    created = get_service("api_keys").create(name, scope, expires_in)
+    created = services().api_keys.create(name, scope, expires_in)
     expires = created.expires_at.isoformat() if created.expires_at else None
     payload = {"id": created.id, "key": created.key, "scope": created.scope, "expires_at": expires}
     emit(payload, as_json, f"id: {created.id}\nkey: {created.key}\n(the key is shown only once)")
@@ -46,7 +46,7 @@ def list_keys(as_json: bool) -> None:
             "revoked_at": iso(row.revoked_at),
             "last_used_at": iso(row.last_used_at),
         }
-        for row in get_service("api_keys").list()
+        for row in services().api_keys.list()
     ]
     human = "\n".join(
         f"{r['id']}  {'revoked' if r['revoked_at'] else 'active '}  {r['name']}  [{r['scope']}]"
@@ -61,7 +61,7 @@ def list_keys(as_json: bool) -> None:
 @with_appcontext
 def revoke(key_id: str, as_json: bool) -> None:
     """Revoke an API key: refused from the next request on."""
-    row = get_service("api_keys").revoke(key_id)
+    row = services().api_keys.revoke(key_id)
     emit({"id": row.id, "revoked_at": row.revoked_at.isoformat()}, as_json, f"revoked {key_id}")
 
 

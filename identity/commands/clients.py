@@ -6,7 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from identity.cli import emit
-from identity.extensions import get_service
+from identity.extensions import services
 
 
 @click.group("clients")
@@ -22,7 +22,7 @@ def clients_group() -> None:
 @with_appcontext
 def create(name: str, scope: str, lifetime: int | None, as_json: bool) -> None:
     """Create a client; its secret is printed once, here."""
-    created = get_service("clients").create(name, scope, lifetime)
+    created = services().clients.create(name, scope, lifetime)
     payload = {
         "client_id": created.client_id,
         "client_secret": created.client_secret,
@@ -50,7 +50,7 @@ def list_clients(as_json: bool) -> None:
             "enabled": row.enabled,
             "created_at": row.created_at.isoformat(),
         }
-        for row in get_service("clients").list()
+        for row in services().clients.list()
     ]
     human = "\n".join(
         f"{r['client_id']}  {'enabled ' if r['enabled'] else 'disabled'}  {r['name']}  "
@@ -66,7 +66,7 @@ def list_clients(as_json: bool) -> None:
 @with_appcontext
 def rotate_secret(client_id: str, as_json: bool) -> None:
     """Replace a client's secret; the old one is refused from now on."""
-    rotated = get_service("clients").rotate_secret(client_id)
+    rotated = services().clients.rotate_secret(client_id)
     payload = {"client_id": rotated.client_id, "client_secret": rotated.client_secret}
     emit(payload, as_json, f"client_secret: {rotated.client_secret}\n(shown only once)")
 
@@ -77,7 +77,7 @@ def rotate_secret(client_id: str, as_json: bool) -> None:
 @with_appcontext
 def disable(client_id: str, as_json: bool) -> None:
     """Refuse new tokens to a client."""
-    row = get_service("clients").disable(client_id)
+    row = services().clients.disable(client_id)
     emit({"client_id": row.client_id, "enabled": row.enabled}, as_json, f"disabled {client_id}")
 
 

@@ -6,7 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from identity.cli import emit
-from identity.extensions import get_keys, get_settings
+from identity.extensions import services
 
 
 @click.group("keys")
@@ -26,7 +26,7 @@ def list_keys(as_json: bool) -> None:
             "activates_at": s.record.activates_at.isoformat(),
             "remove_after": s.remove_after.isoformat() if s.remove_after else None,
         }
-        for s in get_keys().states()
+        for s in services().keys.states()
     ]
     human = "\n".join(f"{r['kid']}  {r['state']:<8} activates {r['activates_at']}" for r in rows)
     emit({"keys": rows}, as_json, human or "no keys")
@@ -43,8 +43,8 @@ def list_keys(as_json: bool) -> None:
 @with_appcontext
 def rotate(promote_after: int | None, as_json: bool) -> None:
     """Pre-publish a new key in JWKS; it becomes active after the delay."""
-    delay = get_settings().key_promote_after if promote_after is None else promote_after
-    kid = get_keys().rotate(max(0, delay))
+    delay = services().settings.key_promote_after if promote_after is None else promote_after
+    kid = services().keys.rotate(max(0, delay))
     emit({"kid": kid, "promote_after": delay}, as_json, f"published {kid}; signs in {delay}s")
 
 
@@ -53,7 +53,7 @@ def rotate(promote_after: int | None, as_json: bool) -> None:
 @with_appcontext
 def promote(as_json: bool) -> None:
     """Make the pre-published key active now."""
-    kid = get_keys().promote()
+    kid = services().keys.promote()
     emit({"kid": kid}, as_json, f"{kid} is now active")
 
 
@@ -62,7 +62,7 @@ def promote(as_json: bool) -> None:
 @with_appcontext
 def retire(as_json: bool) -> None:
     """Delete retired keys whose tokens have all expired."""
-    kids = get_keys().retire()
+    kids = services().keys.retire()
     emit({"removed": kids}, as_json, f"removed {len(kids)} key(s)")
 
 

@@ -10,12 +10,12 @@ from flask.cli import with_appcontext
 
 from identity.broker.model import METHODS
 from identity.cli import emit
-from identity.extensions import get_service
+from identity.extensions import services
 from identity.services.upstream import NewConnection, rfc3339
 
 
 def _service() -> Any:
-    return get_service("upstream")
+    return services().upstream
 
 
 @click.group("upstream")
@@ -87,7 +87,7 @@ def test(name: str, fresh: bool, as_json: bool) -> None:
     try:
         token = _service().authorization(name)
     finally:
-        get_service("broker").close()
+        services().broker.close()
     payload = {"name": name, "ok": True, "token_type": token.token_type}
     payload["expires_at"] = rfc3339(token.expires_at)
     emit(payload, as_json, f"{name}: ok, {token.token_type} token, expires {payload['expires_at']}")

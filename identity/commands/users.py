@@ -9,12 +9,12 @@ from flask.cli import with_appcontext
 
 from identity.cli import emit, fail
 from identity.errors import IdentityError
-from identity.extensions import get_service
+from identity.extensions import services
 from identity.services.customers import CustomerService
 
 
 def _customers() -> CustomerService:
-    return get_service("customers")  # type: ignore[no-any-return]
+    return services().customers  # type: ignore[no-any-return]
 
 
 @click.group("users")

@@ -8,6 +8,8 @@ from urllib.parse import parse_qsl
 
 from authlib.oauth2.rfc6749 import InvalidRequestError
 
+from identity.errors import BadRequest
+
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 
@@ -52,3 +54,15 @@ def single_params(pairs: list[tuple[str, Any]]) -> dict[str, str]:
             raise InvalidRequestError("A parameter was sent more than once")
         params[name] = value
     return params
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A JSON object body, each member once; ``BadRequest`` (Infobip shape) otherwise."""
+    try:
+        pairs = _json_pairs(raw)
+    except InvalidRequestError as exc:
+        raise BadRequest(exc.description) from None
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        raise BadRequest("A JSON member was sent more than once")
+    return document

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import INCLUDE, Schema, fields
 
-from identity.extensions import get_service
+from identity.extensions import services
 from identity.http.signatures import hub_signed
 
 blp = Blueprint("adapter", __name__, description="Channel-adapter inbound calls")
@@ -49,7 +49,7 @@ class Inbound(MethodView):
     def post(self, message: dict[str, Any]) -> dict[str, Any]:
         """Record a message signed with ``X-Hub-Signature: sha1=`` (or ``?access_token=``)."""
         raw = request.get_data(cache=True).decode("utf-8")  # parsed as JSON, so valid UTF-8
-        recorded = get_service("exchange").record_inbound("adapter", _sender(message), raw)
+        recorded = services().exchange.record_inbound("adapter", _sender(message), raw)
         return {"id": recorded.id, "auth": g.inbound_auth}
 
 

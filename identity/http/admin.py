@@ -13,7 +13,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from identity.extensions import get_keys, get_service, get_settings
+from identity.extensions import services
 from identity.http.schemas import ErrorSchema
 from identity.http.security import require
 
@@ -121,7 +121,7 @@ class Clients(MethodView):
     @require(access=ADMIN)
     def get(self) -> dict[str, Any]:
         """Every OAuth client (never a secret)."""
-        return {"clients": get_service("clients").list()}
+        return {"clients": services().clients.list()}
 
     @_errors
     @blp.response(201, ClientSecretSchema)
@@ -129,7 +129,7 @@ class Clients(MethodView):
     @blp.arguments(ClientCreateSchema())
     def post(self, body: dict[str, Any]) -> Response:
         """Create a client; the secret is in this answer only."""
-        created = get_service("clients").create(body["name"], body["scope"], body.get("lifetime"))
+        created = services().clients.create(body["name"], body["scope"], body.get("lifetime"))
         return _created(ClientSecretSchema().dump(created))
 
 
@@ -140,7 +140,7 @@ class ClientItem(MethodView):
     @require(access=ADMIN)
     def get(self, client_id: str) -> Any:
         """One client."""
-        return get_service("clients").row(client_id)
+        return services().clients.row(client_id)
 
 
 @blp.route("/admin/clients/<client_id>/rotate-secret")
@@ -150,7 +150,7 @@ class ClientRotate(MethodView):
     @require(access=ADMIN)
     def post(self, client_id: str) -> Response:
         """A new secret; the old one is refused at once (other instances: within the cache TTL)."""
-        rotated = get_service("clients").rotate_secret(client_id)
+        rotated = services().clients.rotate_secret(client_id)
         return _created(ClientSecretSchema().dump(rotated), status=200)
 
 
@@ -161,7 +161,7 @@ class ClientDisable(MethodView):
     @require(access=ADMIN)
     def post(self, client_id: str) -> Any:
         """Refuse new tokens to this client."""
-        return get_service("clients").disable(client_id)
+        return services().clients.disable(client_id)
 
 
 # --- API keys ------------------------------------------------------------------------------
@@ -172,7 +172,7 @@ class ApiKeys(MethodView):
     @require(access=ADMIN)
     def get(self) -> dict[str, Any]:
         """Every API key (never the key itself)."""
-        return {"api_keys": get_service("api_keys").list()}
+        return {"api_keys": services().api_keys.list()}
 
     @_errors
     @blp.response(201, ApiKeyCreatedSchema)
@@ -180,9 +180,7 @@ class ApiKeys(MethodView):
     @blp.arguments(ApiKeyCreateSchema())
     def post(self, body: dict[str, Any]) -> Response:
         """Create an API key; the key is in this answer only."""
-        created = get_service("api_keys").create(
-            body["name"], body["scope"], body.get("expires_in")
-        )
+        created = services().api_keys.create(body["name"], body["scope"], body.get("expires_in"))
         return _created(ApiKeyCreatedSchema().dump(created))
 
 
@@ -193,7 +191,7 @@ class ApiKeyRevoke(MethodView):
     @require(access=ADMIN)
     def post(self, key_id: str) -> Any:
         """Revoke an API key: refused from the next request on."""
-        return get_service("api_keys").revoke(key_id)
+        return services().api_keys.revoke(key_id)
 
 
 # --- signing keys --------------------------------------------------------------------------
@@ -212,7 +210,7 @@ class Keys(MethodView):
                     "activates_at": s.record.activates_at,
                     "remove_after": s.remove_after,
                 }
-                for s in get_keys().states()
+                for s in services().keys.states()
             ]
         }
 
@@ -226,8 +224,8 @@ class KeysRotate(MethodView):
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Pre-publish a new key; it signs after ``promote_after`` seconds."""
         delay = body.get("promote_after")
-        delay = get_settings().key_promote_after if delay is None else delay
-        return {"kid": get_keys().rotate(delay)}
+        delay = services().settings.key_promote_after if delay is None else delay
+        return {"kid": services().keys.rotate(delay)}
 
 
 @blp.route("/admin/keys/promote")
@@ -237,7 +235,7 @@ class KeysPromote(MethodView):
     @require(access=ADMIN)
     def post(self) -> dict[str, Any]:
         """Make the pre-published key active now."""
-        return {"kid": get_keys().promote()}
+        return {"kid": services().keys.promote()}
 
 
 @blp.route("/admin/keys/retire")
@@ -247,7 +245,7 @@ class KeysRetire(MethodView):
     @require(access=ADMIN)
     def post(self) -> dict[str, Any]:
         """Delete retired keys whose tokens have all expired."""
-        return {"removed": get_keys().retire()}
+        return {"removed": services().keys.retire()}
 
 
 def _created(body: dict[str, Any], status: int = 201) -> Response:

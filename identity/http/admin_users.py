@@ -14,7 +14,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields
 from marshmallow.validate import Length, Range
 
-from identity.extensions import get_service
+from identity.extensions import services
 from identity.http.schemas import ErrorSchema
 from identity.http.security import require
 from identity.models import Customer
@@ -64,7 +64,7 @@ class PageSchema(Schema):
 
 
 def _customers() -> CustomerService:
-    return get_service("customers")  # type: ignore[no-any-return]
+    return services().customers
 
 
 def _errors(*statuses: int) -> Any:

@@ -1,67 +1,34 @@
-"""Upstream broker (contract §5): ready ``Authorization`` headers for internal callers.
+"""Upstream broker (contract §5): invalidation and the admin API of connections.
 
-``GET /upstream/connections/<name>/authorization`` and ``POST .../invalidate`` need an access
-token with ``upstream:read``; ``/admin/upstream/connections`` needs ``admin``. Credentials are
-write-only: no answer ever carries one. Tokens are answered with ``Cache-Control: no-store``.
+The read, ``GET /upstream/connections/<name>/authorization``, is a core
+(``identity.core.broker``). ``POST .../invalidate`` needs an access token with
+``upstream:read``; ``/admin/upstream/connections`` needs ``admin``. Credentials are
+write-only: no answer ever carries one.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from identity.broker.model import METHODS, Token
-from identity.extensions import get_service, get_settings, get_shared, put
+from identity.broker.model import METHODS
+from identity.core.broker import UPSTREAM_READ
+from identity.extensions import services
 from identity.http.schemas import ErrorSchema
 from identity.http.security import require
-from identity.services.upstream import NewConnection, UpstreamService, build_broker, rfc3339
+from identity.services.upstream import NewConnection, UpstreamService
 
 blp = Blueprint("broker", __name__, description="Upstream broker: tokens for calling Infobip")
-UPSTREAM_READ = "upstream:read"  # the access-token scope of the caller endpoints
-
-
-def init_app(app: Flask) -> None:
-    """One broker (its caches, locks and httpx client) and one service per app."""
-    settings = get_settings(app)
-    broker = build_broker(settings, get_shared(app))
-    put(app, "broker", broker)
-    put(app, "upstream", UpstreamService(settings, broker))
 
 
 def _service() -> UpstreamService:
-    return get_service("upstream")  # type: ignore[no-any-return]
-
-
-def authorization_body(token: Token) -> dict[str, Any]:
-    """The answer of a read (here and in ``identity.http.hotpath``)."""
-    return {
-        "authorization": token.header,
-        "token_type": token.token_type,
-        "expires_at": rfc3339(token.expires_at),
-    }
-
-
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-    return response
+    return services().upstream
 
 
 # --- schemas ---------------------------------------------------------------------------------
-class AuthorizationSchema(Schema):
-    authorization = fields.String(required=True, metadata={"example": "IBSSO 2f9b4d31..."})
-    token_type = fields.String(
-        required=True, validate=validate.OneOf(["IBSSO", "Bearer", "App", "Basic"])
-    )
-    expires_at = fields.String(
-        required=True, allow_none=True, metadata={"description": "RFC 3339; null: never expires"}
-    )
-
-
 class InvalidateSchema(Schema):
     class Meta:
         unknown = EXCLUDE
@@ -113,22 +80,6 @@ class ConnectionListSchema(Schema):
 
 
 # --- callers ----------------------------------------------------------------------------------
-@blp.route("/upstream/connections/<name>/authorization")
-class Authorization(MethodView):
-    @blp.response(200, AuthorizationSchema)
-    @blp.alt_response(401, schema=ErrorSchema, description="missing or invalid access token")
-    @blp.alt_response(403, schema=ErrorSchema, description="the token lacks upstream:read")
-    @blp.alt_response(404, schema=ErrorSchema, description="unknown connection")
-    @blp.alt_response(409, schema=ErrorSchema, description="Exchange authorization expired")
-    @blp.alt_response(502, schema=ErrorSchema, description="UPSTREAM_UNAUTHORIZED")
-    @blp.alt_response(503, schema=ErrorSchema, description="UPSTREAM_UNAVAILABLE, Retry-After")
-    @blp.doc(security=[{"bearerAuth": []}])
-    @require(access=[UPSTREAM_READ])
-    def get(self, name: str) -> Response:
-        """The ``Authorization`` header to call the upstream with (cached, refreshed ahead)."""
-        return _no_store(jsonify(authorization_body(_service().authorization(name))))
-
-
 @blp.route("/upstream/connections/<name>/invalidate")
 class Invalidate(MethodView):
     @blp.response(204)

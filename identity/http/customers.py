@@ -8,25 +8,20 @@ origin (``Origin``, else ``Referer``), so a cross-site page cannot ride the cook
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
-from flask import Flask, Response, after_this_request, request
+from flask import Response, after_this_request, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from marshmallow.validate import Length, OneOf
 
-from identity.errors import Forbidden
-from identity.extensions import get_service, get_settings, get_shared, put
+from identity.core.browser import COOKIE, check_origin, customer_headers, customer_token
+from identity.extensions import services
 from identity.http.schemas import ErrorSchema
-from identity.http.security import AuthenticationRequired
 from identity.services.customers import MAX_PASSWORD
 from identity.services.sessions import CustomerLogin, CustomerSessions
-from identity.services.throttle import LoginThrottle
 
 blp = Blueprint("customers", __name__, description="Customer login and sessions (contract §2)")
-
-COOKIE = "customer_session"
 
 
 class LoginSchema(Schema):
@@ -45,61 +40,33 @@ class CustomerTokenSchema(Schema):
 
 
 def _sessions() -> CustomerSessions:
-    return get_service("customer_sessions")  # type: ignore[no-any-return]
+    return services().customer_sessions
 
 
-# --- cross-site protection and CORS (shared with the inbox blueprint) --------------------------
-def _request_origin() -> str | None:
-    origin = request.headers.get("Origin")
-    if origin:
-        return origin
-    referer = urlsplit(request.headers.get("Referer", ""))
-    return f"{referer.scheme}://{referer.netloc}" if referer.scheme and referer.netloc else None
-
-
-def check_origin(required: bool = True) -> None:
-    """403 unless the request's origin is an allowed one (absent is fine when not required)."""
-    origin = _request_origin()
-    if origin is None and not required:
-        return
-    if origin not in get_settings().allowed_origins:
-        raise Forbidden("Cross-site request refused")
-
-
+# --- cross-site protection and CORS (identity.core.browser, shared with the inbox core) -----
 def presented_customer_token() -> tuple[str, bool]:
     """``(token, from_cookie)``: Bearer first, else the cookie (then with the origin check)."""
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip(), False
-    cookie = request.cookies.get(COOKIE)
-    if cookie:
-        check_origin()
-        return cookie, True
-    raise AuthenticationRequired("Customer token required")
+    allowed = services().settings.allowed_origins
+    return customer_token(request.headers, request.cookies.get(COOKIE), allowed)
 
 
-def customer_headers(response: Response) -> Response:
-    """No caching of tokens; CORS for the configured frontend origins (off when empty)."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-    origin = request.headers.get("Origin")
-    if origin and origin in get_settings().cors_origins:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Allow-Credentials"] = "true"
-        response.vary.add("Origin")
-        if request.method == "OPTIONS":
-            response.headers["Access-Control-Allow-Methods"] = "POST"
-            response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
-            response.headers["Access-Control-Max-Age"] = "600"
+def _customer_headers(response: Response) -> Response:
+    for name, value in customer_headers(
+        request.headers, request.method, services().settings.cors_origins
+    ):
+        if name == "Vary":
+            response.vary.add(value)
+        else:
+            response.headers[name] = value
     return response
 
 
-blp.after_request(customer_headers)
+blp.after_request(_customer_headers)
 
 
 # --- delivering a token ----------------------------------------------------------------------
 def _set_cookie(token: str, max_age: int) -> None:
-    secure = get_settings().cookie_secure
+    secure = services().settings.cookie_secure
 
     @after_this_request
     def put_cookie(response: Response) -> Response:
@@ -116,7 +83,7 @@ def _set_cookie(token: str, max_age: int) -> None:
 
 
 def _clear_cookie() -> None:
-    secure = get_settings().cookie_secure
+    secure = services().settings.cookie_secure
 
     @after_this_request
     def drop_cookie(response: Response) -> Response:
@@ -149,7 +116,8 @@ class Authenticate(MethodView):
         """Log a customer in: a customer token in the body, or in a cookie with session=cookie."""
         cookie = args["session"] == "cookie"
         if cookie:
-            check_origin(required=False)  # login CSRF: a browser's cross-site POST is refused
+            # Login CSRF: a browser's cross-site POST is refused.
+            check_origin(request.headers, services().settings.allowed_origins, required=False)
         login = _sessions().login(args["username"], args["password"], request.remote_addr or "-")
         return deliver(login, cookie)
 
@@ -176,18 +144,3 @@ class Logout(MethodView):
         _sessions().logout(token)
         if from_cookie:
             _clear_cookie()
-
-
-def init_app(app: Flask) -> None:
-    settings = get_service("settings", app)
-    throttle = LoginThrottle(get_shared(app), settings)
-    put(app, "login_throttle", throttle)
-    sessions = CustomerSessions(
-        get_service("customers", app),
-        get_service("tokens", app),
-        throttle,
-        get_shared(app),
-        settings,
-    )
-    put(app, "customer_sessions", sessions)
-    get_service("customers", app).end_sessions = sessions.end_all

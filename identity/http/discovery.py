@@ -7,7 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from identity.crypto.keys import public_pem
-from identity.extensions import get_keys, get_settings
+from identity.extensions import services
 from identity.http.schemas import JwksSchema, MetadataSchema
 
 blp = Blueprint("discovery", __name__, description="Keys and discovery")
@@ -16,7 +16,7 @@ SCOPES = ("admin", "profile:read", "inbox:issue", "upstream:read")
 
 
 def _cacheable(response: Response) -> Response:
-    response.headers["Cache-Control"] = f"public, max-age={get_settings().jwks_max_age}"
+    response.headers["Cache-Control"] = f"public, max-age={services().settings.jwks_max_age}"
     return response
 
 
@@ -25,7 +25,7 @@ class Jwks(MethodView):
     @blp.response(200, JwksSchema)
     def get(self) -> Response:
         """The public signing keys: active, next (pre-published) and retired-but-valid."""
-        return _cacheable(jsonify(get_keys().jwks()))
+        return _cacheable(jsonify(services().keys.jwks()))
 
 
 @blp.route("/.well-known/oauth-authorization-server")
@@ -33,7 +33,7 @@ class Metadata(MethodView):
     @blp.response(200, MetadataSchema)
     def get(self) -> Response:
         """RFC 8414 authorization server metadata."""
-        issuer = get_settings().issuer
+        issuer = services().settings.issuer
         return _cacheable(
             jsonify(
                 {
@@ -69,6 +69,6 @@ class InboxPublicKey(MethodView):
     def get(self) -> Response:
         """The active signing key's public half as PEM, for consoles that take a PEM."""
         response = Response(
-            public_pem(get_keys().active_public_key()), mimetype="application/x-pem-file"
+            public_pem(services().keys.active_public_key()), mimetype="application/x-pem-file"
         )
         return _cacheable(response)

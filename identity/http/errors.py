@@ -1,4 +1,8 @@
-"""The one error renderer: Infobip's shape everywhere, RFC 6749 §5.2 on OAuth endpoints."""
+"""Flask's side of the one error renderer (``identity.core.errors``).
+
+Framework exceptions (routing, webargs/marshmallow validation, a lost database, anything
+unexpected) are turned into our exception tree here and rendered like every core's errors.
+"""
 
 from __future__ import annotations
 
@@ -6,68 +10,50 @@ import logging
 from typing import Any
 
 from authlib.oauth2 import OAuth2Error
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, request
 from marshmallow import ValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import MethodNotAllowed as WerkzeugMethodNotAllowed
 
-from identity.errors import IdentityError, ServiceUnavailable
+from identity.core import errors as core_errors
+from identity.core.http import Response as CoreResponse
+from identity.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    IdentityError,
+    InternalError,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    Unauthorized,
+)
 from identity.observability import request_id
 
 log = logging.getLogger(__name__)
 
-OAUTH_PATHS = frozenset({"/access_token", "/oauth/token", "/introspect", "/revoke"})
-
-_HTTP_MESSAGE_IDS = {
-    400: ("BAD_REQUEST", "Bad request"),
-    401: ("UNAUTHORIZED", "Unauthorized"),
-    403: ("FORBIDDEN", "Forbidden"),
-    404: ("NOT_FOUND", "Not found"),
-    405: ("BAD_REQUEST", "Method not allowed"),
-    409: ("CONFLICT", "Conflict"),
-    413: ("PAYLOAD_TOO_LARGE", "Request body too large"),
-    415: ("BAD_REQUEST", "Unsupported media type"),
-    422: ("BAD_REQUEST", "Invalid request"),
-    429: ("TOO_MANY_REQUESTS", "Too many requests"),
+# Werkzeug's statuses that a caller can cause, as ours (anything else is a 500).
+_HTTP_ERRORS: dict[int, type[IdentityError]] = {
+    400: BadRequest,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    413: PayloadTooLarge,
 }
 
-_OAUTH_ERRORS = {400: "invalid_request", 405: "invalid_request", 413: "invalid_request"}
+
+def to_flask(response: CoreResponse) -> Response:
+    flask_response = Response(response.body, response.status, content_type=response.content_type)
+    for name, value in response.headers:
+        flask_response.headers[name] = value
+    return flask_response
 
 
-def infobip_error(
-    status: int,
-    message_id: str,
-    text: str,
-    extra: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-) -> Response:
-    body = {
-        "requestError": {
-            "serviceException": {"messageId": message_id, "text": text, **(extra or {})}
-        }
-    }
-    response = jsonify(body)
-    response.status_code = status
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
-
-
-def oauth_error(
-    status: int, error: str, description: str, headers: dict[str, str] | None = None
-) -> Response:
-    """RFC 6749 §5.2 error response; never cached (§5.1)."""
-    response = jsonify({"error": error, "error_description": description})
-    response.status_code = status
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
-
-
-def _is_oauth_path() -> bool:
-    return request.path in OAUTH_PATHS
+def _render(exc: IdentityError | OAuth2Error) -> Response:
+    return to_flask(core_errors.render(exc, request.path in core_errors.OAUTH_PATHS))
 
 
 def _validation_errors(data: Any) -> dict[str, list[str]]:
@@ -92,60 +78,45 @@ def _validation_errors(data: Any) -> dict[str, list[str]]:
     return flat
 
 
+def from_http_exception(exc: HTTPException) -> IdentityError:
+    """Werkzeug's routing and parsing errors as ours (webargs' 422 is our 400)."""
+    status = exc.code or 500
+    if isinstance(exc, WerkzeugMethodNotAllowed):
+        return MethodNotAllowed(sorted(exc.valid_methods or ()))
+    data = getattr(exc, "data", None)
+    if status == 422 or (status == 400 and data):
+        return BadRequest("Invalid request", _validation_errors(data or {}))
+    if status == 400 and exc.description and "JSON" in exc.description:
+        return BadRequest("Malformed JSON body")
+    if status == 415:
+        return BadRequest("Unsupported media type")
+    error_class = _HTTP_ERRORS.get(status)
+    return error_class() if error_class is not None else InternalError()
+
+
 def handle_identity_error(exc: IdentityError) -> Response:
-    if _is_oauth_path() and exc.status in (400, 413):
-        return oauth_error(exc.status, "invalid_request", exc.text)
     if exc.status >= 500:
         log.warning(
             "request failed: %s", exc.message_id, extra={"fields": {"request_id": request_id()}}
         )
-    return infobip_error(exc.status, exc.message_id, exc.text, exc.extra(), exc.headers())
+    return _render(exc)
 
 
 def handle_http_exception(exc: HTTPException) -> Response:
-    status = exc.code or 500
-    if _is_oauth_path() and status in _OAUTH_ERRORS:
-        return oauth_error(status, _OAUTH_ERRORS[status], exc.description or "invalid request")
-    message_id, text = _HTTP_MESSAGE_IDS.get(status, ("INTERNAL_ERROR", "Internal error"))
-    extra: dict[str, Any] = {}
-    data = getattr(exc, "data", None)
-    if status == 422 or (status == 400 and data):
-        status = 400
-        errors = _validation_errors(data or {})
-        if errors:
-            extra["validationErrors"] = errors
-    elif status == 400 and exc.description and "JSON" in exc.description:
-        text = "Malformed JSON body"
-    headers = {}
-    if status == 405 and isinstance(exc.valid_methods, list | tuple | set | frozenset):  # type: ignore[attr-defined]
-        headers["Allow"] = ", ".join(sorted(exc.valid_methods))  # type: ignore[attr-defined]
-        status = 405
-    if status >= 500:
-        status, message_id, text = 500, "INTERNAL_ERROR", "Internal error"
-    return infobip_error(status, message_id, text, extra, headers)
+    return _render(from_http_exception(exc))
 
 
 def handle_validation_error(exc: ValidationError) -> Response:
-    return infobip_error(
-        400,
-        "BAD_REQUEST",
-        "Invalid request",
-        {"validationErrors": _validation_errors(exc.messages)},
-    )
+    return _render(BadRequest("Invalid request", _validation_errors(exc.messages)))
 
 
 def handle_oauth2_error(exc: OAuth2Error) -> Response:
-    status = exc.status_code or 400
-    headers = dict(exc.get_headers())
-    headers.pop("Content-Type", None)
-    return oauth_error(
-        status, exc.error or "invalid_request", exc.description or exc.error or "", headers
-    )
+    return _render(exc)
 
 
-def handle_database_down(exc: Exception) -> Response:
+def database_unavailable(exc: Exception) -> ServiceUnavailable:
     """A lost database is a clean 503, never a 500 (and nothing half-written stays)."""
-    from identity.extensions import db
+    from identity.models.base import db
 
     try:
         db.session.rollback()
@@ -156,22 +127,25 @@ def handle_database_down(exc: Exception) -> Response:
         type(exc).__name__,
         extra={"fields": {"request_id": request_id()}},
     )
-    error = ServiceUnavailable("The database is unavailable", retry_after=2)
-    if _is_oauth_path():
-        return oauth_error(503, "temporarily_unavailable", error.text, error.headers())
-    return infobip_error(error.status, error.message_id, error.text, None, error.headers())
+    return ServiceUnavailable("The database is unavailable", retry_after=2)
 
 
-def handle_unexpected(exc: Exception) -> Response:
+def handle_database_down(exc: Exception) -> Response:
+    return _render(database_unavailable(exc))
+
+
+def log_unexpected(exc: BaseException, path: str) -> None:
     """Log with the request id; the body never holds a traceback."""
     log.error(
         "unhandled exception",
         exc_info=exc,
-        extra={"fields": {"request_id": request_id(), "path": request.path}},
+        extra={"fields": {"request_id": request_id(), "path": path}},
     )
-    if _is_oauth_path():
-        return oauth_error(500, "server_error", "Internal error")
-    return infobip_error(500, "INTERNAL_ERROR", "Internal error")
+
+
+def handle_unexpected(exc: Exception) -> Response:
+    log_unexpected(exc, request.path)
+    return _render(InternalError())
 
 
 def init_app(app: Flask) -> None:

@@ -17,13 +17,13 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, Response, current_app, g, redirect, render_template, request, url_for
+from flask import Response, g, redirect, render_template, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from marshmallow import EXCLUDE, Schema, fields
 
-from identity.extensions import get_service, get_settings, put
+from identity.extensions import services
 from identity.http.signatures import exchange_signed
 from identity.services.exchange import (
     SETTING_FIELDS,
@@ -55,17 +55,15 @@ def _html_errors(*statuses: int) -> Any:
     return decorate
 
 
-def init_app(app: Flask) -> None:
-    put(app, "exchange", ExchangeService(get_settings(app)))
-
-
 def _service() -> ExchangeService:
-    return get_service("exchange")  # type: ignore[no-any-return]
+    return services().exchange
 
 
 # --- cookies ----------------------------------------------------------------------------------
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(get_settings().secret_key, salt=f"identity.exchange.{purpose}")
+    return URLSafeTimedSerializer(
+        services().settings.secret_key, salt=f"identity.exchange.{purpose}"
+    )
 
 
 def _read_cookie(name: str, purpose: str, max_age: int) -> Any:
@@ -80,7 +78,7 @@ def _read_cookie(name: str, purpose: str, max_age: int) -> Any:
 
 def _cookie_flags() -> dict[str, Any]:
     """The page lives in the portal's third-party iframe: SameSite=None; Secure; Partitioned."""
-    secure = bool(get_settings().cookie_secure)
+    secure = bool(services().settings.cookie_secure)
     return {
         "path": COOKIE_PATH,
         "secure": secure,
@@ -112,7 +110,7 @@ def _page(body: str, status: int = 200) -> Response:
 
 def _frame_policy(response: Response) -> Response:
     """Only the portal origins may frame the flow's pages (they all share its iframe)."""
-    origins = " ".join(get_settings().exchange_portal_origins) or "'none'"
+    origins = " ".join(services().settings.exchange_portal_origins) or "'none'"
     response.headers["Content-Security-Policy"] = (
         f"frame-ancestors {origins}; "
         "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'"
@@ -195,9 +193,7 @@ class Callback(MethodView):
 
 def _forget_cached(account_key: str) -> None:
     """A reconnect replaces the token: this instance's broker must not serve the old one."""
-    broker = current_app.extensions.get("identity.broker")
-    if broker is not None:
-        broker.forget(connection_name(account_key))
+    services().broker.forget(connection_name(account_key))
 
 
 # --- the configuration page ---------------------------------------------------------------------

@@ -11,8 +11,9 @@ from flask_smorest import Blueprint
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from identity.extensions import db, get_shared
+from identity.extensions import services
 from identity.http.schemas import HealthSchema
+from identity.models.base import db
 from identity.observability import metrics_text
 
 blp = Blueprint("ops", __name__, description="Operations")
@@ -40,7 +41,7 @@ class Ready(MethodView):
         except SQLAlchemyError:
             db.session.rollback()
             checks["database"] = "unavailable"
-        shared = get_shared()
+        shared = services().shared
         if shared.backend != "database":
             try:
                 shared.ping()

@@ -14,7 +14,7 @@ from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from identity.errors import BadRequest, NotFound, Unauthorized
-from identity.extensions import get_service
+from identity.extensions import services
 from identity.http.schemas import ErrorSchema
 from identity.http.security import require
 
@@ -64,7 +64,7 @@ def named_customer(body: dict[str, Any]) -> str:
             raise NotFound("Unknown customer")
         return str(named[0])
     try:
-        claims = get_service("tokens").verify_customer_token(token)
+        claims = services().tokens.verify_customer_token(token)
     except Unauthorized:
         raise Unauthorized("Invalid or expired customer token") from None
     return str(claims["sub"])
@@ -83,7 +83,7 @@ class GetProfile(MethodView):
     @blp.arguments(ProfileRequestSchema(), location="json", required=False)
     def post(self, _headers: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         """A customer's profile (name, email, phone, locale, attributes)."""
-        customers = get_service("customers")
+        customers = services().customers
         customer_id = named_customer(body)
         customer = customers.by_customer_id(customer_id)
         if customer.disabled:

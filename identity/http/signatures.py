@@ -22,7 +22,7 @@ from flask import g, request
 
 from identity.crypto import webhooks
 from identity.errors import Unauthorized
-from identity.extensions import get_settings, get_shared
+from identity.extensions import services
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger(__name__)
@@ -40,13 +40,13 @@ def _refuse(reason: Unauthorized) -> Unauthorized:
 
 def _remember(namespace: str, signature: str, ttl: int) -> None:
     """Single use: a second request with the same signature is a replay."""
-    if not get_shared().add_once(namespace, signature, ttl):
+    if not services().shared.add_once(namespace, signature, ttl):
         raise _refuse(Unauthorized("Replayed request"))
 
 
 def verify_exchange_request() -> str:
     """Verify the current request as Exchange-signed; return its account key."""
-    settings = get_settings()
+    settings = services().settings
     headers = request.headers
     account_key = headers.get(ACCOUNT_HEADER, "").strip()
     try:
@@ -69,7 +69,7 @@ def verify_exchange_request() -> str:
 
 def verify_hub_request(allow_access_token: bool) -> str:
     """Verify the current request by X-Hub-Signature (or access token); return the mode used."""
-    settings = get_settings()
+    settings = services().settings
     presented = request.args.get("access_token")
     if allow_access_token and settings.adapter_access_token and presented is not None:
         if not webhooks.token_matches(settings.adapter_access_token, presented):

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from identity.extensions import db
+from identity.models.base import db
 from identity.models.types import UTCDateTime, utcnow
 
 

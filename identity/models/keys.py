@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from identity.extensions import db
+from identity.models.base import db
 from identity.models.types import UTCDateTime, utcnow
 
 

@@ -12,8 +12,8 @@ from sqlalchemy import select, update
 
 from identity.crypto.hashing import hash_secret, matches
 from identity.errors import BadRequest, NotFound, Unauthorized
-from identity.extensions import db
 from identity.models import ApiKey
+from identity.models.base import db
 
 PREFIX = "idk_"
 HEX = frozenset("0123456789abcdef")  # the lookup is token_hex(6)

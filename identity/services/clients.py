@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from identity.crypto.hashing import hash_secret, matches, random_secret
 from identity.errors import BadRequest, NotFound
-from identity.extensions import db
 from identity.models import OAuthClient
+from identity.models.base import db
 
 SCOPE_CHARS = frozenset(
     "!#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~"

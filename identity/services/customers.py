@@ -8,15 +8,14 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from identity.config import Settings
 from identity.crypto.customer_id import customer_id as make_customer_id
 from identity.errors import BadRequest, Conflict, NotFound
-from identity.extensions import db
-from identity.models import Customer, CustomerSession
-from identity.models.types import utcnow
+from identity.models import Customer
+from identity.models.base import db
 
 PROFILE_FIELDS = ("name", "email", "phone", "locale")
 MAX_PASSWORD = 1024
@@ -40,13 +39,12 @@ def _storable(value: str, max_length: int) -> bool:
 
 
 class CustomerService:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, end_sessions: Callable[[Customer], None]) -> None:
         self.settings = settings
         self.hasher = password_hasher(settings)
         self._dummy_hash: str | None = None
-        # Ends a customer's sessions (disable, password change); the sessions service replaces
-        # it with one that also denies their live tokens (wired in identity.http.customers).
-        self.end_sessions: Callable[[Customer], None] = self._end_sessions
+        # Ends a customer's sessions and denies their live tokens (disable, password change).
+        self.end_sessions = end_sessions
 
     def __repr__(self) -> str:
         return "CustomerService(***)"
@@ -154,11 +152,3 @@ class CustomerService:
     def disable(self, customer: Customer) -> Customer:
         """Refuse logins and end every session of this customer (its tokens stop working)."""
         return self.update(customer, {"disabled": True})
-
-    def _end_sessions(self, customer: Customer) -> None:
-        db.session.execute(
-            update(CustomerSession)
-            .where(CustomerSession.customer_pk == customer.id)
-            .where(CustomerSession.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
-        )

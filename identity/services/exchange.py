@@ -28,7 +28,6 @@ from sqlalchemy.exc import IntegrityError
 from identity.config import Settings
 from identity.crypto.secretbox import SecretBox
 from identity.errors import IdentityError, NotFound
-from identity.extensions import db
 from identity.models import (
     AppSetting,
     Customer,
@@ -37,6 +36,7 @@ from identity.models import (
     OAuthState,
     UpstreamConnection,
 )
+from identity.models.base import db
 
 log = logging.getLogger(__name__)
 

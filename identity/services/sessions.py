@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from identity.config import Settings
 from identity.errors import InvalidToken, Unauthorized
-from identity.extensions import db
 from identity.models import Customer, CustomerSession
+from identity.models.base import db
 from identity.models.types import utcnow
 from identity.services.customers import CustomerService, normalise_username
 from identity.services.throttle import LoginThrottle
@@ -29,6 +29,40 @@ from identity.storage.shared import SharedState
 
 REFRESHED_NS = "customer-refreshed"
 LIVE_JTI_NS = "customer-session-jti"
+
+
+def live_ttl(settings: Settings) -> int:
+    """How long a session's live ``jti`` is worth remembering (token lifetime plus leeway)."""
+    return settings.customer_token_ttl + settings.clock_leeway
+
+
+class SessionEnder:
+    """Ends every open session of a customer and denies their live tokens (no commit).
+
+    ``CustomerService`` calls it on disable and password change."""
+
+    def __init__(self, tokens: TokenService, shared: SharedState, settings: Settings) -> None:
+        self.tokens = tokens
+        self.shared = shared
+        self.settings = settings
+
+    def __repr__(self) -> str:
+        return "SessionEnder(***)"
+
+    def __call__(self, customer: Customer) -> None:
+        now = utcnow()
+        sessions = db.session.scalars(
+            select(CustomerSession)
+            .where(CustomerSession.customer_pk == customer.id)
+            .where(CustomerSession.revoked_at.is_(None))
+            .where(CustomerSession.expires_at > now)
+        ).all()
+        for session in sessions:
+            session.revoked_at = now
+            jti = self.shared.get(LIVE_JTI_NS, session.id)
+            if jti:
+                until = now + timedelta(seconds=live_ttl(self.settings))
+                self.tokens.revoke({"jti": jti, "exp": int(until.timestamp())})
 
 
 @dataclass(frozen=True)
@@ -102,22 +136,6 @@ class CustomerSessions:
             session.revoked_at = utcnow()
             db.session.commit()
 
-    def end_all(self, customer: Customer) -> None:
-        """End every open session of ``customer`` and deny their live tokens (no commit)."""
-        now = utcnow()
-        sessions = db.session.scalars(
-            select(CustomerSession)
-            .where(CustomerSession.customer_pk == customer.id)
-            .where(CustomerSession.revoked_at.is_(None))
-            .where(CustomerSession.expires_at > now)
-        ).all()
-        for session in sessions:
-            session.revoked_at = now
-            jti = self.shared.get(LIVE_JTI_NS, session.id)
-            if jti:
-                until = now + timedelta(seconds=self._live_ttl())
-                self.tokens.revoke({"jti": jti, "exp": int(until.timestamp())})
-
     def _deny(self, claims: dict[str, Any]) -> None:
         """Denylist the token until it no longer verifies (``revoke`` adds the leeway)."""
         self.tokens.revoke(claims)
@@ -139,11 +157,8 @@ class CustomerSessions:
         # iat from the same clock reading as exp: exp - iat is exactly the granted lifetime.
         claims = {"sid": session.id, "iat": now, "exp": exp}
         issued = self.tokens.issue_customer_token(customer_id, claims)
-        self.shared.set(LIVE_JTI_NS, session.id, str(issued.claims["jti"]), self._live_ttl())
+        self.shared.set(LIVE_JTI_NS, session.id, str(issued.claims["jti"]), live_ttl(self.settings))
         return CustomerLogin(IssuedToken(issued.token, issued.claims, exp - now), customer_id)
-
-    def _live_ttl(self) -> int:
-        return self.settings.customer_token_ttl + self.settings.clock_leeway
 
     def _customer_id(self, customer: Customer) -> str:
         return customer.customer_id or self.customers.customer_id_for(customer.id)

@@ -7,14 +7,15 @@ from flask_migrate import upgrade
 from sqlalchemy import inspect
 
 from identity.errors import ConfigError
-from identity.extensions import db, get_keys
+from identity.extensions import services
+from identity.models.base import db
 
 
 def initialise() -> list[str]:
     """``identity init``: apply every migration, then ensure an active signing key."""
     upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
     lines = ["database migrated"]
-    kid = get_keys().ensure()
+    kid = services().keys.ensure()
     lines.append(f"created signing key {kid}" if kid else "key ring present")
     return lines
 
@@ -24,7 +25,7 @@ def check_startup(app: Flask) -> None:
     with app.app_context():
         if not inspect(db.engine).has_table("signing_keys"):
             raise ConfigError("DATABASE_URL", "database is not initialised (run `identity init`)")
-        keys = get_keys()
+        keys = services().keys
         keys.ring()  # decrypts every key: a wrong passphrase fails here
         if not keys.jwks()["keys"]:
             raise ConfigError("IDENTITY_KEYS_DIR", "no signing key (run `identity init`)")

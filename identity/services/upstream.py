@@ -21,8 +21,8 @@ from identity.broker.model import METHODS
 from identity.config import Settings
 from identity.crypto.secretbox import SecretBox
 from identity.errors import BadRequest, Conflict, NotFound
-from identity.extensions import db
 from identity.models import AppSetting, ExchangeAccount, UpstreamConnection, UpstreamToken
+from identity.models.base import db
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 REQUIRED = {  # what each method needs besides base_url

@@ -9,8 +9,8 @@ from sqlalchemy import delete, select
 
 from identity.crypto import keys as keycrypto
 from identity.crypto.keyring import KeyRecord
-from identity.extensions import db
 from identity.models import SigningKey
+from identity.models.base import db
 
 
 class DatabaseKeyStore:

@@ -18,8 +18,8 @@ import redis
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from identity.extensions import db
 from identity.models import KeyValue, RevokedToken, SeenSignature
+from identity.models.base import db
 from identity.storage.revocation_stamp import RevocationStamp
 
 log = logging.getLogger(__name__)

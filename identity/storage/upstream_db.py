@@ -18,8 +18,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from identity.broker.model import BreakerState, StoredToken
-from identity.extensions import db
 from identity.models import UpstreamToken
+from identity.models.base import db
 
 T = UpstreamToken.__table__
 

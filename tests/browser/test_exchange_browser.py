@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from identity.extensions import db
 from identity.models import AppSetting, ExchangeAccount
+from identity.models.base import db
 from tests.exchange_helpers import ACCOUNT_KEY, CLIENT_ID, MockExchangeServer, ServedApp
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -10,8 +10,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from identity.extensions import db
 from identity.models import InboundMessage
+from identity.models.base import db
 from tests.conftest import service_error
 from tests.exchange_helpers import ADAPTER_TOKEN, HUB_SECRET, dumps, hub_headers
 

@@ -10,8 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from identity.crypto.hashing import hash_secret
-from identity.extensions import db, get_settings
+from identity.extensions import services
 from identity.models import ApiKey
+from identity.models.base import db
 from tests.conftest import access_token, bearer
 
 KEY_PATH = "/admin/api-keys"
@@ -25,11 +26,11 @@ def admin(app: Flask) -> dict[str, str]:
 def authenticates(app: Flask, key: str) -> bool:
     """Whether a protected endpoint accepts this key (via its principal)."""
     from identity.errors import Unauthorized
-    from identity.extensions import get_service
+    from identity.extensions import services
 
     with app.app_context():
         try:
-            get_service("api_keys").authenticate(key)
+            services().api_keys.authenticate(key)
         except Unauthorized:
             return False
         return True
@@ -50,7 +51,7 @@ def test_create_shows_the_key_once_and_stores_a_hash(
     assert created["scope"] == "inbox:issue profile:read" and created["expires_at"] is None
     with app.app_context():
         row = db.session.get(ApiKey, created["id"])
-        assert row.key_hash == hash_secret(key, get_settings().hash_pepper)
+        assert row.key_hash == hash_secret(key, services().settings.hash_pepper)
         assert key not in (row.lookup, row.key_hash) and key.startswith(f"idk_{row.lookup}_")
     assert authenticates(app, key)
 

@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from identity.extensions import db
 from identity.models import Customer
+from identity.models.base import db
 from tests.conftest import access_token, bearer, service_error
 from tests.customers_helpers import PASSWORD, customer_token, login
 

@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from identity.extensions import services
 from tests.conftest import service_error
 from tests.customers_helpers import PASSWORD, create_customer, login
 
@@ -75,7 +76,7 @@ def test_instances_share_the_count_with_redis(
 ) -> None:
     """With Redis, failures counted by one instance block the username on another."""
     other = make_app()
-    if app.extensions["identity.shared"].backend != "redis":
+    if services(app).shared.backend != "redis":
         pytest.skip("counters are per process without Redis (documented)")
     fail(app.test_client(), 3)
     assert login(other.test_client(), "alice", PASSWORD).status_code == 429

@@ -9,8 +9,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from identity.extensions import db, get_service
+from identity.extensions import services
 from identity.models import Customer, CustomerSession
+from identity.models.base import db
 from identity.models.types import utcnow
 from tests.conftest import bearer, service_error
 from tests.customers_helpers import (
@@ -55,7 +56,7 @@ def test_login_token_mode_shape_and_claims(
     assert claims["exp"] - claims["iat"] == 900
     with app.app_context():
         assert (
-            get_service("tokens").verify_customer_token(body["access_token"])["sub"]
+            services().tokens.verify_customer_token(body["access_token"])["sub"]
             == (alice["customer_id"])
         )
         assert db.session.get(CustomerSession, claims["sid"]) is not None
@@ -102,7 +103,7 @@ def test_unknown_user_is_hashed_against_a_dummy(
     app: Flask, client: FlaskClient, alice: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An unknown username costs one argon2 verification (of a dummy), like a wrong password."""
-    customers = get_service("customers", app)
+    customers = services(app).customers
     spy = SpyHasher(customers.hasher)
     monkeypatch.setattr(customers, "hasher", spy)
     login(client, "nobody", "x")
@@ -116,7 +117,7 @@ def test_disabled_customer_cannot_log_in(
 ) -> None:
     """A disabled account gets the same 401 as a wrong password, even with the right one."""
     with app.app_context():
-        customers = get_service("customers")
+        customers = services().customers
         customers.disable(customers.by_username("alice"))
     response = login(client, "alice")
     assert response.status_code == 401
@@ -225,7 +226,7 @@ def test_disabling_ends_open_sessions(
     """A token issued before the account was disabled stops working at once."""
     token = customer_token(client)
     with app.app_context():
-        customers = get_service("customers")
+        customers = services().customers
         customers.disable(customers.by_username("alice"))
     assert client.post("/inbox/token", headers=bearer(token)).status_code == 401
 

@@ -9,7 +9,7 @@ import jwt
 from flask import Flask
 from flask.testing import FlaskClient
 
-from identity.extensions import get_keys
+from identity.extensions import services
 
 
 def test_jwks_is_valid_and_verifies_a_signed_token(app: Flask, client: FlaskClient) -> None:
@@ -20,7 +20,7 @@ def test_jwks_is_valid_and_verifies_a_signed_token(app: Flask, client: FlaskClie
     keys = response.get_json()["keys"]
     assert len(keys) == 1
     with app.app_context():
-        token = get_keys().sign({"sub": "x", "iat": int(time.time())}, "JWT")
+        token = services().keys.sign({"sub": "x", "iat": int(time.time())}, "JWT")
     header = jwt.get_unverified_header(token)
     assert header == {"alg": "RS256", "typ": "JWT", "kid": keys[0]["kid"]}
     public = jwt.PyJWK.from_json(json.dumps(keys[0])).key
@@ -48,7 +48,7 @@ def test_inbox_public_key_pem_matches_jwks(app: Flask, client: FlaskClient) -> N
     pem = response.get_data(as_text=True)
     assert pem.startswith("-----BEGIN PUBLIC KEY-----")
     with app.app_context():
-        token = get_keys().sign({"sub": "user:1"}, "JWT")
+        token = services().keys.sign({"sub": "user:1"}, "JWT")
     assert jwt.decode(token, pem, algorithms=["RS256"])["sub"] == "user:1"
 
 

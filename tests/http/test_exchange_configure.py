@@ -10,8 +10,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from identity.extensions import db, get_service
+from identity.extensions import services
 from identity.models import AppSetting
+from identity.models.base import db
 from tests.exchange_helpers import ACCOUNT_KEY, CLIENT_ID, MockExchangeServer, connect
 
 PORTAL = "https://portal.infobip.com"
@@ -100,9 +101,7 @@ def test_save_settings_seals_secret_and_never_echoes(app: Flask, connected: Any)
         assert (
             rows["partner_api_key"].is_secret and SECRET_VALUE not in rows["partner_api_key"].value
         )
-        assert (
-            get_service("exchange").secret_setting(ACCOUNT_KEY, "partner_api_key") == SECRET_VALUE
-        )
+        assert services().exchange.secret_setting(ACCOUNT_KEY, "partner_api_key") == SECRET_VALUE
 
 
 def test_blank_secret_keeps_stored_value(app: Flask, connected: Any) -> None:
@@ -118,9 +117,7 @@ def test_blank_secret_keeps_stored_value(app: Flask, connected: Any) -> None:
     with app.app_context():
         names = set(db.session.scalars(select(AppSetting.name)))
         assert names == {"partner_api_key"}
-        assert (
-            get_service("exchange").secret_setting(ACCOUNT_KEY, "partner_api_key") == SECRET_VALUE
-        )
+        assert services().exchange.secret_setting(ACCOUNT_KEY, "partner_api_key") == SECRET_VALUE
 
 
 @pytest.mark.parametrize("token", ["", "forged-token", None])

@@ -14,8 +14,9 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from identity.crypto.secretbox import SecretBox
-from identity.extensions import db
+from identity.extensions import services
 from identity.models import ExchangeAccount, OAuthState, UpstreamConnection
+from identity.models.base import db
 from tests.conftest import access_token, bearer, service_error
 from tests.exchange_helpers import (
     ACCOUNT_KEY,
@@ -49,9 +50,7 @@ def stored_token(app: Flask) -> str:
     with app.app_context():
         account = db.session.get(ExchangeAccount, ACCOUNT_KEY)
         assert account is not None
-        return SecretBox(app.extensions["identity.settings"].encryption_keys).open(
-            account.token_sealed
-        )
+        return SecretBox(services(app).settings.encryption_keys).open(account.token_sealed)
 
 
 def test_connect_redirects_to_authorize_with_pkce(client: Any, mock: MockExchangeServer) -> None:

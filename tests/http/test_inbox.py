@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from identity.errors import InvalidToken
-from identity.extensions import get_service
+from identity.extensions import services
 from tests.conftest import access_token, api_key, bearer, service_error
 from tests.customers_helpers import claims_of, create_customer, customer_token
 
@@ -137,7 +137,7 @@ def test_customer_and_access_tokens_are_not_inbox_tokens(
     customer = customer_token(client)
     inbox = client.post("/inbox/token", headers=bearer(customer)).get_json()["token"]
     with app.app_context():
-        tokens = get_service("tokens")
+        tokens = services().tokens
         assert tokens.verify_inbox_token(inbox)["sub"] == f"user:{alice['customer_id']}"
         for token in (customer, access_token(app, "admin")):
             with pytest.raises(InvalidToken):

@@ -17,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from identity.crypto.keys import public_pem
-from identity.extensions import get_keys, get_service, get_settings
+from identity.extensions import services
 from tests.conftest import access_token, bearer, service_error
 
 ATTACKER = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -29,7 +29,7 @@ def b64(data: bytes) -> str:
 
 
 def good_claims(app: Flask, **changes: Any) -> dict[str, Any]:
-    settings = get_settings(app)
+    settings = services(app).settings
     now = int(time.time())
     claims = {
         "iss": settings.issuer,
@@ -47,12 +47,12 @@ def good_claims(app: Flask, **changes: Any) -> dict[str, Any]:
 
 def our_kid(app: Flask) -> str:
     with app.app_context():
-        return str(get_keys().jwks()["keys"][0]["kid"])
+        return str(services().keys.jwks()["keys"][0]["kid"])
 
 
 def signed_by_us(app: Flask, typ: str = "at+jwt", **changes: Any) -> str:
     with app.app_context():
-        return get_keys().sign(good_claims(app, **changes), typ)
+        return services().keys.sign(good_claims(app, **changes), typ)
 
 
 def unsigned(header: dict[str, Any], claims: dict[str, Any], signature: bytes = b"") -> str:
@@ -67,7 +67,7 @@ def alg_none(app: Flask) -> str:
 def hs256_with_our_public_key(app: Flask) -> str:
     """The classic confusion: HMAC keyed with the PEM of our RSA public key."""
     with app.app_context():
-        pem = public_pem(get_keys().active_public_key())
+        pem = public_pem(services().keys.active_public_key())
     header = {"alg": "HS256", "typ": "at+jwt", "kid": our_kid(app)}
     signing_input = (
         f"{b64(json.dumps(header).encode())}.{b64(json.dumps(good_claims(app)).encode())}"
@@ -143,7 +143,7 @@ def test_a_genuine_token_passes_the_same_check(app: Flask, client: FlaskClient) 
 def test_customer_token_is_not_an_access_token(app: Flask, client: FlaskClient) -> None:
     """A customer token of ours (typ JWT, customer audience) is refused as an access token."""
     with app.app_context():
-        token = get_service("tokens").issue_customer_token("c1_x", {"scope": "admin"}).token
+        token = services().tokens.issue_customer_token("c1_x", {"scope": "admin"}).token
     assert client.get(PROTECTED, headers=bearer(token)).status_code == 401
 
 
@@ -151,7 +151,7 @@ def test_inbox_token_is_not_an_access_token(app: Flask, client: FlaskClient) -> 
     """An inbox token (typ JWT, no iss/aud) is refused as an access token."""
     now = int(time.time())
     with app.app_context():
-        token = get_keys().sign(
+        token = services().keys.sign(
             {"sub": "user:x", "apiKey": "k", "iat": now, "exp": now + 600, "scope": "admin"},
             "JWT",
         )
@@ -164,4 +164,4 @@ def test_access_token_is_not_a_customer_token(app: Flask) -> None:
 
     token = access_token(app, "admin")
     with app.app_context(), pytest.raises(InvalidToken):
-        get_service("tokens").verify_customer_token(token)
+        services().tokens.verify_customer_token(token)

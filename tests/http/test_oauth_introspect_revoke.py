@@ -88,11 +88,11 @@ def test_another_clients_token_is_neither_shown_nor_revoked(
 
 def test_customer_token_is_not_an_active_access_token(app: Flask, client: FlaskClient) -> None:
     """Only access tokens introspect active; a customer JWT of ours does not."""
-    from identity.extensions import get_service
+    from identity.extensions import services
 
     partner = make_client(app)
     with app.app_context():
-        customer_token = get_service("tokens").issue_customer_token("c1_x").token
+        customer_token = services().tokens.issue_customer_token("c1_x").token
     assert introspect(client, partner, customer_token).get_json() == {"active": False}
 
 

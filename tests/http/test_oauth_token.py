@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from identity.extensions import get_service
+from identity.extensions import services
 from tests.partners_helpers import CC, basic, decode, insert_client, make_client, token
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -272,11 +272,11 @@ def test_disabled_client_and_rotated_secret_are_refused_at_once(
     partner = make_client(app)
     assert token(client, partner).status_code == 200  # now cached in-process
     with app.app_context():
-        rotated = get_service("clients").rotate_secret(partner.client_id)
+        rotated = services().clients.rotate_secret(partner.client_id)
     assert_oauth_error(token(client, partner), 401, "invalid_client")
     assert token(client, rotated).status_code == 200
     with app.app_context():
-        get_service("clients").disable(partner.client_id)
+        services().clients.disable(partner.client_id)
     assert_oauth_error(token(client, rotated), 401, "invalid_client")
 
 
@@ -284,8 +284,8 @@ def test_no_database_write_per_token(app: Flask, client: FlaskClient) -> None:
     """Issuing tokens stores nothing: the revocation and key-value tables stay empty."""
     from sqlalchemy import func, select
 
-    from identity.extensions import db
     from identity.models import KeyValue, RevokedToken
+    from identity.models.base import db
 
     partner = make_client(app)
     for _ in range(3):
@@ -314,12 +314,12 @@ def test_reuse_option_hands_back_the_fresh_token(
     assert token(client, partner, "a").get_json()["access_token"] == first
     assert token(client, partner, "a b").get_json()["access_token"] != first
     with app.app_context():
-        tokens = get_service("tokens")
+        tokens = services().tokens
         tokens.revoke(tokens.verify_access_token(first))
     second = token(client, partner, "a").get_json()["access_token"]
     assert second != first
     with app.app_context():
-        rotated = get_service("clients").rotate_secret(partner.client_id)
+        rotated = services().clients.rotate_secret(partner.client_id)
     assert token(client, rotated, "a").get_json()["access_token"] != second
 
 

@@ -10,8 +10,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from identity.extensions import db, get_service
+from identity.extensions import services
 from identity.models import ApiKey
+from identity.models.base import db
 from tests.conftest import access_token, api_key, bearer, service_error
 
 PROFILE = {
@@ -27,8 +28,8 @@ PROFILE = {
 def customer(app: Flask) -> dict[str, str]:
     """A customer with a full profile, and a customer token for them."""
     with app.app_context():
-        row = get_service("customers").create("alice", "correct horse", **PROFILE)
-        token = get_service("tokens").issue_customer_token(row.customer_id).token
+        row = services().customers.create("alice", "correct horse", **PROFILE)
+        token = services().tokens.issue_customer_token(row.customer_id).token
         return {"customer_id": row.customer_id, "token": token}
 
 
@@ -172,7 +173,7 @@ def test_expired_and_revoked_api_keys_are_refused(
         row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
         db.session.commit()
         revoked_row = db.session.scalar(db.select(ApiKey).where(ApiKey.lookup == revoked[4:16]))
-        get_service("api_keys").revoke(revoked_row.id)
+        services().api_keys.revoke(revoked_row.id)
     for key in (expiring, revoked):
         response = client.post("/getprofile", headers={**headers, "X-API-Key": key})
         assert response.status_code == 401
@@ -184,7 +185,7 @@ def test_disabled_customer_is_404(
 ) -> None:
     """A disabled account's profile is not served."""
     with app.app_context():
-        row = get_service("customers").by_customer_id(customer["customer_id"])
+        row = services().customers.by_customer_id(customer["customer_id"])
         row.disabled = True
         db.session.commit()
     response = client.post(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from identity.extensions import get_service
+from identity.extensions import services
 from tests.conftest import service_error
 from tests.exchange_helpers import SIGNING_SECRET, dumps, exchange_headers
 
@@ -24,7 +24,7 @@ def settings_overrides() -> dict[str, Any]:
 @pytest.fixture
 def customer_id(app: Flask) -> str:
     with app.app_context():
-        return str(get_service("customers").create("jane", "pw-1234567", email=EMAIL).customer_id)
+        return str(services().customers.create("jane", "pw-1234567", email=EMAIL).customer_id)
 
 
 def post(client: Any, body: bytes, headers: dict[str, str]) -> Any:

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from identity.crypto.secretbox import SecretBox
-from identity.extensions import db, get_settings
+from identity.extensions import services
 from identity.models import AppSetting, ExchangeAccount, UpstreamConnection
+from identity.models.base import db
 from tests import broker_helpers
 from tests.conftest import access_token, bearer, service_error
 
@@ -52,7 +53,9 @@ def test_create_list_get_delete_without_ever_returning_the_secret(broker_app: An
     with app.app_context():
         row = db.session.query(UpstreamConnection).one()
         assert "s3cret-pass" not in row.secret_sealed
-        assert SecretBox(get_settings().encryption_keys).open(row.secret_sealed) == "s3cret-pass"
+        assert (
+            SecretBox(services().settings.encryption_keys).open(row.secret_sealed) == "s3cret-pass"
+        )
         assert "s3cret" not in repr(row)
     assert client.delete(f"{URL}/sms", headers=headers).status_code == 204
     assert client.get(f"{URL}/sms", headers=headers).status_code == 404

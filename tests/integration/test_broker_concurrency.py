@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from identity.extensions import services
 from tests import backends, broker_helpers
 from tests.broker_helpers import Reader, add_connection, concurrently
 
@@ -50,7 +51,7 @@ def test_instances_sharing_only_postgresql_make_one_upstream_call(
 ) -> None:
     """Without Redis, the PostgreSQL lease keeps 50 readers on two instances to one call."""
     first, second = broker_app(redis_url=""), broker_app(redis_url="")
-    assert first.extensions["identity.broker"].store.backend == "database"
+    assert services(first).broker.store.backend == "database"
     add_connection(first, mock, method="oauth2")
     mock.set(latency=0.3)
     answers = _read_all([Reader(first), Reader(second)])

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from identity.extensions import get_service
+from identity.extensions import services
 from tests import broker_helpers
 from tests.broker_helpers import Reader, add_connection
 from tests.conftest import service_error
@@ -114,7 +114,7 @@ def test_the_upstream_is_called_again_once_it_recovers(
     assert reader.read().status_code == 200
     assert mock.logins == 2
     with app.app_context():
-        assert get_service("broker").store.breaker("sms").failures == 0
+        assert services().broker.store.breaker("sms").failures == 0
 
 
 def test_rejected_credentials_stay_502_during_the_backoff(broker_app: Any, mock: Any) -> None:
@@ -169,6 +169,6 @@ def test_a_redis_outage_falls_back_to_the_database(broker_app: Any, mock: Any) -
     assert reader.read().get_json() == first.get_json()
     assert mock.logins == 1
     with app.app_context():
-        store = get_service("broker").store
+        store = services().broker.store
         assert store.backend == "database (redis down)"
         assert store.fallback.load("sms") is not None

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from identity.crypto.secretbox import SecretBox
-from identity.extensions import db, get_service, get_settings
+from identity.extensions import services
 from identity.models import ExchangeAccount, UpstreamConnection
+from identity.models.base import db
 from tests import broker_helpers
 from tests.broker_helpers import Reader, add_connection
 from tests.conftest import access_token, bearer, service_error
@@ -109,10 +110,10 @@ def test_the_shared_level_holds_the_token_encrypted(broker_app: Any, mock: Any) 
     add_connection(app, mock)
     token = Reader(app).read().get_json()["authorization"].split()[1]
     with app.app_context():
-        store = get_service("broker").store
+        store = services().broker.store
         record = store.load("sms")
         assert record is not None and token not in record.sealed
-        opened = SecretBox(get_settings().encryption_keys).open(record.sealed)
+        opened = SecretBox(services().settings.encryption_keys).open(record.sealed)
         assert opened == f"IBSSO {token}"
         if store.backend == "redis":
             raw = store.primary.client.get(store.primary._k("token", "sms"))
@@ -148,7 +149,7 @@ def test_invalidate_reaches_other_instances_within_the_local_ttl(
     old = Reader(first).read().get_json()["authorization"]
     assert Reader(second).read().get_json()["authorization"] == old
     assert Reader(first).invalidate().status_code == 204
-    clock.advance(get_settings(second).broker_local_ttl + 0.1)
+    clock.advance(services(second).settings.broker_local_ttl + 0.1)
     new = Reader(second).read().get_json()["authorization"]
     assert new != old
     assert Reader(first).read().get_json()["authorization"] == new
@@ -170,7 +171,7 @@ def test_api_key_and_basic_make_no_upstream_call(broker_app: Any, mock: Any) -> 
 
 def _exchange_account(app: Any, expires_at: datetime) -> None:
     with app.app_context():
-        box = SecretBox(get_settings().encryption_keys)
+        box = SecretBox(services().settings.encryption_keys)
         db.session.add(
             ExchangeAccount(
                 account_key="ACC1",
@@ -185,7 +186,7 @@ def _exchange_account(app: Any, expires_at: datetime) -> None:
             UpstreamConnection(
                 name="exchange-acc1",
                 method="exchange",
-                base_url=get_settings().exchange_base_url,
+                base_url=services().settings.exchange_base_url,
                 account_key="ACC1",
             )
         )

@@ -22,13 +22,13 @@ pytestmark = pytest.mark.slow
 SETUP = (  # one interpreter start: add the connection and mint an upstream:read token
     "import sys\n"
     "from identity.app import create_app\n"
-    "from identity.extensions import get_service\n"
+    "from identity.extensions import services\n"
     "from identity.services.upstream import NewConnection\n"
     "app = create_app()\n"
     "with app.app_context():\n"
-    "    get_service('upstream').add(NewConnection(name='sms', method='ibsso', "
+    "    services().upstream.add(NewConnection(name='sms', method='ibsso', "
     "base_url=sys.argv[1], username='user', secret='pass'))\n"
-    "    print(get_service('tokens').issue_access_token('t', 'upstream:read', 600).token)\n"
+    "    print(services().tokens.issue_access_token('t', 'upstream:read', 600).token)\n"
 )
 
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from identity.extensions import db, get_shared
+from identity.extensions import services
+from identity.models.base import db
 from tests import backends
 from tests.conftest import service_error
 from tests.faults import TcpProxy
@@ -66,11 +67,11 @@ def test_redis_down_degrades_to_database_and_says_so(make_app: Any, redis_proxy:
     assert client.get("/readyz").get_json()["checks"]["redis"] == "ok"
     expires = datetime.now(UTC) + timedelta(minutes=5)
     with app.app_context():
-        get_shared().revoke("jti-before", expires)
+        services().shared.revoke("jti-before", expires)
 
     redis_proxy.cut()
     with app.app_context():
-        shared = get_shared()
+        shared = services().shared
         assert shared.is_revoked("jti-before")  # written to both levels
         shared.revoke("jti-during", expires)
         assert shared.is_revoked("jti-during")
@@ -86,6 +87,6 @@ def test_redis_down_degrades_to_database_and_says_so(make_app: Any, redis_proxy:
     redis_proxy.restore()
     assert client.get("/readyz").status_code == 200
     with app.app_context():
-        assert get_shared().backend == "redis"
-        assert get_shared().is_revoked("jti-during")  # the database level still has it
+        assert services().shared.backend == "redis"
+        assert services().shared.is_revoked("jti-during")  # the database level still has it
     assert b"identity_shared_state_degraded 0.0" in client.get("/metrics").data

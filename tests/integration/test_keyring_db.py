@@ -12,8 +12,9 @@ from flask import Flask
 from sqlalchemy import inspect, select, text
 
 from identity.errors import ConfigError
-from identity.extensions import db, get_keys
+from identity.extensions import services
 from identity.models import SigningKey
+from identity.models.base import db
 from identity.services.setup import check_startup, initialise
 
 
@@ -41,7 +42,7 @@ def test_rotation_end_to_end(app: Flask, runner: Any) -> None:
     client = app.test_client()
     clock = FrozenClock()
     with app.app_context():
-        keys = get_keys()
+        keys = services().keys
         keys.clock = clock
         old_token = keys.sign({"sub": "before"}, "JWT")
 
@@ -53,15 +54,12 @@ def test_rotation_end_to_end(app: Flask, runner: Any) -> None:
 
     clock.now += timedelta(seconds=61)  # promoted by time, on every instance alike
     with app.app_context():
-        new_token = get_keys().sign({"sub": "after"}, "JWT")
+        new_token = services().keys.sign({"sub": "after"}, "JWT")
     assert jwt.get_unverified_header(new_token)["kid"] == new_kid
     assert jwks_verify(client, old_token)["sub"] == "before"
     assert jwks_verify(client, new_token)["sub"] == "after"
 
-    grace = (
-        app.extensions["identity.settings"].max_token_ttl
-        + app.extensions["identity.settings"].clock_leeway
-    )
+    grace = services(app).settings.max_token_ttl + services(app).settings.clock_leeway
     clock.now += timedelta(seconds=grace - 5)
     assert jwks_verify(client, old_token)["sub"] == "before"  # still inside the longest lifetime
     clock.now += timedelta(seconds=10)
@@ -84,7 +82,7 @@ def test_promote_now_and_rotate_twice_conflicts(app: Flask, runner: Any) -> None
     assert again.exit_code != 0
     promoted = json.loads(runner.invoke(args=["identity", "keys", "promote", "--json"]).output)
     with app.app_context():
-        token = get_keys().sign({"sub": "x"}, "JWT")
+        token = services().keys.sign({"sub": "x"}, "JWT")
     assert jwt.get_unverified_header(token)["kid"] == promoted["kid"]
 
 
@@ -126,14 +124,14 @@ def test_wrong_passphrase_is_a_clear_startup_error(app: Flask, database_url: str
 def test_two_instances_publish_the_same_jwks(make_app: Any) -> None:
     first, second = make_app(), make_app()
     with first.app_context():
-        get_keys().rotate(3600)
+        services().keys.rotate(3600)
     a = first.test_client().get("/.well-known/jwks.json").get_json()
     b = second.test_client().get("/.well-known/jwks.json").get_json()
     assert a == b and len(a["keys"]) == 2
     with first.app_context():
-        t1 = get_keys().sign({"sub": "1"}, "JWT")
+        t1 = services().keys.sign({"sub": "1"}, "JWT")
     with second.app_context():
-        t2 = get_keys().sign({"sub": "2"}, "JWT")
+        t2 = services().keys.sign({"sub": "2"}, "JWT")
     assert jwt.get_unverified_header(t1)["kid"] == jwt.get_unverified_header(t2)["kid"]
 
 

@@ -111,9 +111,9 @@ def test_served_jwks_verifies_a_token_from_the_signer(served: tuple[str, Any, An
         [
             sys.executable,
             "-c",
-            "from identity.app import create_app; from identity.extensions import get_keys\n"
+            "from identity.app import create_app; from identity.extensions import services\n"
             "app = create_app()\n"
-            "with app.app_context(): print(get_keys().sign({'sub': 'served'}, 'JWT'))",
+            "with app.app_context(): print(services().keys.sign({'sub': 'served'}, 'JWT'))",
         ],
         cwd=ROOT,
         env=env,

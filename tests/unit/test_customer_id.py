@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from identity.crypto.customer_id import customer_id
-from identity.extensions import get_service
+from identity.extensions import services
 from tests.customers_helpers import create_customer, login
 
 SECRET = "s" * 32
@@ -27,7 +27,7 @@ def test_unique_across_1000_ids() -> None:
 def test_unique_across_accounts_created_by_the_service(app: Flask) -> None:
     """100 accounts created end to end get distinct stored IDs equal to the derivation."""
     with app.app_context():
-        customers = get_service("customers")
+        customers = services().customers
         created = [customers.create(f"user{n}", "pw") for n in range(100)]
         assert len({c.customer_id for c in created}) == 100
         assert all(c.customer_id == customers.customer_id_for(c.id) for c in created)
@@ -47,7 +47,7 @@ def test_stable_across_restart_and_logins(make_app: Any, app: Flask) -> None:
     created = create_customer(app, "alice")
     restarted = make_app()
     with restarted.app_context():
-        customers = get_service("customers")
+        customers = services().customers
         assert customers.customer_id_for(created["id"]) == created["customer_id"]
     for client in (app.test_client(), restarted.test_client()):
         assert login(client, "alice").get_json()["customer_id"] == created["customer_id"]
@@ -57,8 +57,8 @@ def test_different_secret_gives_different_ids(make_app: Any, app: Flask) -> None
     """Another deployment secret derives other IDs from the same internal ids."""
     other = make_app(customer_id_secret="another-customer-id-secret-" + "q" * 32)
     with app.app_context(), other.app_context():
-        ours = get_service("customers", app)
-        theirs = get_service("customers", other)
+        ours = services(app).customers
+        theirs = services(other).customers
         for internal_id in range(1, 51):
             assert ours.customer_id_for(internal_id) != theirs.customer_id_for(internal_id)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from identity.extensions import get_service
+from identity.extensions import services
 from tests.customers_helpers import login
 
 
@@ -37,7 +37,7 @@ def test_create_prints_one_json_object(app: Flask, runner: Any) -> None:
         == (payload["customer_id"])
     )
     with app.app_context():
-        assert get_service("customers").by_username("gil").email == "gil@example.com"
+        assert services().customers.by_username("gil").email == "gil@example.com"
 
 
 def test_create_refuses_without_stdin_and_duplicates(runner: Any) -> None:

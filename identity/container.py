@@ -1,0 +1,89 @@
+"""Every service of one app, built in one place from the settings (``build_services``).
+
+``create_app`` keeps the result in ``app.extensions``; ``identity.extensions.services()`` is
+its typed getter. Nothing else constructs a service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from identity.broker import Broker
+from identity.config import Settings
+from identity.core.auth import Credentials
+from identity.oauth.server import Server
+from identity.services.api_keys import ApiKeyService
+from identity.services.clients import ClientService
+from identity.services.customers import CustomerService
+from identity.services.exchange import ExchangeService
+from identity.services.inbox import InboxService
+from identity.services.keys import KeyService
+from identity.services.sessions import CustomerSessions, SessionEnder
+from identity.services.throttle import LoginThrottle
+from identity.services.tokens import TokenService
+from identity.services.upstream import UpstreamService, build_broker
+from identity.storage.keys import DatabaseKeyStore
+from identity.storage.shared import FallbackShared, SharedState, build_shared
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    shared: SharedState
+    keys: KeyService
+    tokens: TokenService
+    clients: ClientService
+    oauth: Server
+    api_keys: ApiKeyService
+    credentials: Credentials
+    customers: CustomerService
+    login_throttle: LoginThrottle
+    customer_sessions: CustomerSessions
+    inbox: InboxService
+    broker: Broker
+    upstream: UpstreamService
+    exchange: ExchangeService
+
+    def __repr__(self) -> str:
+        return "Services(***)"
+
+
+def build_services(
+    settings: Settings, on_degrade: Callable[[bool], None] | None = None
+) -> Services:
+    """The object graph; ``on_degrade`` hears when Redis fails over to the database and back."""
+    shared = build_shared(settings.redis_url, settings.redis_prefix, settings.database_url)
+    if isinstance(shared, FallbackShared) and on_degrade is not None:
+        shared.on_degrade = on_degrade
+    keys = KeyService(
+        DatabaseKeyStore(settings.key_passphrase),
+        bits=settings.key_size,
+        max_token_ttl=settings.max_token_ttl,
+        leeway=settings.clock_leeway,
+        cache_seconds=settings.keyring_cache_seconds,
+    )
+    tokens = TokenService(keys, settings, shared)
+    clients = ClientService(settings.hash_pepper, settings.client_cache_seconds)
+    api_keys = ApiKeyService(settings.hash_pepper, settings.client_cache_seconds)
+    customers = CustomerService(settings, SessionEnder(tokens, shared, settings))
+    throttle = LoginThrottle(shared, settings)
+    sessions = CustomerSessions(customers, tokens, throttle, shared, settings)
+    broker = build_broker(settings, shared)
+    return Services(
+        settings=settings,
+        shared=shared,
+        keys=keys,
+        tokens=tokens,
+        clients=clients,
+        oauth=Server(clients, tokens, settings.reuse_access_tokens),
+        api_keys=api_keys,
+        credentials=Credentials(tokens, api_keys),
+        customers=customers,
+        login_throttle=throttle,
+        customer_sessions=sessions,
+        inbox=InboxService(sessions, tokens),
+        broker=broker,
+        upstream=UpstreamService(settings, broker),
+        exchange=ExchangeService(settings),
+    )
