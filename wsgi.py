@@ -1,5 +1,5 @@
-"""WSGI entry point: ``gunicorn wsgi:app``."""
+"""WSGI entry point from a checkout (``flask --app wsgi ...``); see ``identity.wsgi``."""
 
-from identity.app import create_app
+from identity.wsgi import app
 
-app = create_app()
+__all__ = ["app"]

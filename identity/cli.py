@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "identity.commands.api_keys",
     "identity.commands.upstream",
     "identity.commands.dev",
+    "identity.commands.serve",
 )
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import re
 import sys
 import time
-import uuid
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -78,16 +78,28 @@ def bind_request_id(rid: str) -> None:
 
 
 def new_request_id(sent: str) -> str:
-    """The caller's ``X-Request-Id`` when well-formed, else a fresh one."""
-    return sent if REQUEST_ID.match(sent) else uuid.uuid4().hex
+    """The caller's ``X-Request-Id`` when well-formed, else a fresh random one."""
+    return sent if sent and REQUEST_ID.match(sent) else os.urandom(16).hex()
+
+
+# Label values a caller can choose are folded, so that no request creates a new series.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+@functools.lru_cache(maxsize=4096)
+def _series(endpoint: str, method: str, status: int) -> tuple[Any, Any]:
+    """The metric children of one label set (``labels()`` costs more than the update)."""
+    method = method if method in METHODS else "OTHER"
+    return REQUESTS.labels(endpoint, method, str(status)), LATENCY.labels(endpoint)
 
 
 def record_request(
     endpoint: str, method: str, path: str, status: int, elapsed: float, rid: str
 ) -> None:
     """Metrics and the access-log line of one request (Flask views and the cores alike)."""
-    REQUESTS.labels(endpoint, method, str(status)).inc()
-    LATENCY.labels(endpoint).observe(elapsed)
+    count, latency = _series(endpoint, method, status)
+    count.inc()
+    latency.observe(elapsed)
     if access_log.isEnabledFor(logging.INFO):
         # The path only: query strings may carry tokens (?access_token=).
         access_log.info(

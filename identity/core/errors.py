@@ -10,7 +10,7 @@ from typing import Any
 
 from authlib.oauth2 import OAuth2Error
 
-from identity.core.http import NO_STORE, Response, json_response
+from identity.core.http import NO_STORE, Response, authlib_headers, json_response
 from identity.errors import IdentityError
 
 # Contract §0: these answer errors in the RFC 6749 §5.2 shape.
@@ -30,7 +30,7 @@ def _oauth_error_code(exc: IdentityError) -> str:
 
 def render_oauth(exc: OAuth2Error) -> Response:
     """RFC 6749 §5.2 body; never cached (§5.1); the error's own headers (WWW-Authenticate)."""
-    headers = [(k, v) for k, v in exc.get_headers() if k.lower() not in ("content-type",)]
+    headers = authlib_headers(exc.get_headers())
     body = {
         "error": exc.error or "invalid_request",
         "error_description": exc.description or exc.error or "",

@@ -16,6 +16,12 @@ from identity.errors import MethodNotAllowed
 
 JSON_TYPE = "application/json"
 NO_STORE = (("Cache-Control", "no-store"), ("Pragma", "no-cache"))  # RFC 6749 §5.1
+_OURS = frozenset({"content-type", "cache-control", "pragma"})
+
+
+def authlib_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Authlib's response headers less those every response of ours sets itself."""
+    return [(name, value) for name, value in headers if name.lower() not in _OURS]
 
 
 @dataclass(frozen=True, slots=True)

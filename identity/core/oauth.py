@@ -12,11 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 from identity.core.bodies import body_pairs, single_params
-from identity.core.http import NO_STORE, Request, Response, by_method, json_response
+from identity.core.http import (
+    NO_STORE,
+    Request,
+    Response,
+    authlib_headers,
+    by_method,
+    json_response,
+)
 from identity.oauth.requests import OAuthCall
 from identity.oauth.server import Server
-
-_SET_HERE = frozenset({"content-type", "cache-control", "pragma"})
 
 
 def _call(request: Request) -> OAuthCall:
@@ -28,8 +33,7 @@ def _call(request: Request) -> OAuthCall:
 def _respond(result: tuple[int, Any, list[tuple[str, str]]]) -> Response:
     """Authlib's ``(status, body, headers)``; never cached (RFC 6749 §5.1, RFC 7662 §2.2)."""
     status, body, headers = result
-    kept = [(name, value) for name, value in headers if name.lower() not in _SET_HERE]
-    return json_response(status, body, [*kept, *NO_STORE])
+    return json_response(status, body, [*authlib_headers(headers), *NO_STORE])
 
 
 class OAuthEndpoints:

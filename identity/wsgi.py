@@ -1,0 +1,9 @@
+"""The WSGI application, importable from an installed package: ``identity.wsgi:app``.
+
+``identity serve`` runs it under granian; any other WSGI server works too
+(``gunicorn 'identity.wsgi:app'``).
+"""
+
+from identity.app import create_app
+
+app = create_app()
