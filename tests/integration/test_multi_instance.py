@@ -1,4 +1,4 @@
-"""Two gunicorn instances on different loopback ports sharing PostgreSQL and Redis."""
+"""Two `identity serve` instances on different loopback ports sharing PostgreSQL and Redis."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import pytest
 
 from identity.devtools.mock_infobip import MockInfobip
 from tests import backends
-from tests.integration.test_serve import BIN, ROOT, free_port, start_gunicorn, wait_ready
+from tests.integration.test_serve import BIN, ROOT, free_port, start_server, wait_ready
 
 pytestmark = [
     pytest.mark.slow,
@@ -75,7 +75,7 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
     try:
         for _ in range(2):
             port = free_port()
-            proc = start_gunicorn(env, port)
+            proc = start_server(env, port)
             procs.append(proc)
             bases.append(f"http://127.0.0.1:{port}")
             wait_ready(f"{bases[-1]}/readyz", proc)

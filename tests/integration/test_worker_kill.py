@@ -1,4 +1,4 @@
-"""A gunicorn worker killed mid-request loses nothing that was committed."""
+"""A server worker killed mid-request loses nothing that was committed."""
 
 from __future__ import annotations
 
@@ -99,4 +99,4 @@ def test_killed_worker_loses_no_committed_write(served: Any) -> None:
         f"{base}/v1/inbox/tokens", json={"identifier": "u1"}, headers={"X-API-Key": sample}
     )
     assert inbox.status_code == 200
-    assert proc.poll() is None and len(workers(proc.pid)) == 2  # gunicorn replaced the worker
+    assert proc.poll() is None and len(workers(proc.pid)) == 2  # granian respawned the worker
