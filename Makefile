@@ -20,8 +20,8 @@ install: $(STAMP) ## Create .venv and install the package with its dev tools
 init: $(STAMP) ## Migrate the database and create keys if none (safe to repeat)
 	$(VENV)/bin/identity init
 
-run: init ## Serve on 127.0.0.1:8000 with gunicorn (SQLite, in-process cache)
-	$(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
+run: init ## Serve on 127.0.0.1:8000 with identity serve (SQLite, in-process cache)
+	$(VENV)/bin/identity serve
 
 browser-deps: ## Install Debian's chromium for the browser test when it is missing
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
