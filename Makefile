@@ -33,8 +33,13 @@ test: $(STAMP) browser-deps ## Run the suite on SQLite, then on PostgreSQL + Red
 test-sqlite: $(STAMP) ## Run the suite on SQLite only
 	$(PY) -m pytest
 
-lint: $(STAMP) ## ruff
+lint: $(STAMP) ## ruff, and hadolint on the Dockerfile
 	$(VENV)/bin/ruff check identity tests bench
+	$(VENV)/bin/hadolint Dockerfile
+
+docs: $(STAMP) ## Build docs/ into site/ (mkdocs-material, strict)
+	$(PY) -m pip install -q -e '.[docs]'
+	$(VENV)/bin/mkdocs build --strict
 
 bench: $(STAMP) ## Benchmarks (prints a table); installs wrk if missing
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
@@ -47,4 +52,4 @@ load: $(STAMP) ## 60 s of mixed traffic on loopback (PostgreSQL + Redis when up)
 fuzz: $(STAMP) ## A longer schemathesis run over /openapi.json (FUZZ_EXAMPLES=200)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest tests/fuzz -q
 
-.PHONY: help install init run test test-sqlite lint bench load fuzz
+.PHONY: help install init run test test-sqlite lint docs bench load fuzz

@@ -80,7 +80,7 @@ def _create_app() -> Flask:
 
 
 def build_cli() -> click.Group:
-    """The ``identity`` command tree: one group, the area commands, ``--version``; no Flask options."""
+    """The ``identity`` command tree: one group, the area commands, ``--version``."""
     _load_area_commands()
     cli = click.Group(name="identity", help="Manage and serve the identity service.")
     click.version_option(package_name="identity", prog_name="identity")(cli)
@@ -123,3 +123,10 @@ def main() -> None:
         )
         click.echo(f"identity: DATABASE_URL: database {reason}", err=True)
         sys.exit(2)
+
+
+def __getattr__(name: str) -> Any:
+    """``identity.cli.cli_reference``: the command tree, for the generated docs/cli.md."""
+    if name == "cli_reference":
+        return build_cli()
+    raise AttributeError(name)
