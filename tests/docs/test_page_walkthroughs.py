@@ -47,18 +47,26 @@ def _run_background(script: str, env: dict[str, str]) -> subprocess.Popen[bytes]
     )
 
 
-def _stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> tuple[bytes, bytes]:
-    """Signal the process's group when it leads one (our bash scripts), else the process."""
+def _stop(proc: subprocess.Popen[bytes], sig: int, group: bool) -> tuple[bytes, bytes]:
+    """Signal the process (or the group it leads), then end what is left of it."""
+    _signal(proc, sig, group)
     try:
-        if os.getpgid(proc.pid) == proc.pid:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        pass
+    # Background jobs of a non-interactive bash ignore SIGINT: end the mocks (and any straggler).
+    _signal(proc, signal.SIGKILL, group)
+    return proc.communicate(timeout=30)
+
+
+def _signal(proc: subprocess.Popen[bytes], sig: int, group: bool) -> None:
+    try:
+        if group:
             os.killpg(proc.pid, sig)
-            # background jobs of a non-interactive bash ignore SIGINT: end the mocks too
-            os.killpg(proc.pid, signal.SIGTERM)
-        else:
+        elif proc.poll() is None:
             proc.send_signal(sig)
     except ProcessLookupError:
         pass
-    return proc.communicate(timeout=30)
 
 
 def test_pages_with_walkthroughs_are_found() -> None:
@@ -95,7 +103,7 @@ def test_page_walkthrough_runs_as_written(
         try:
             out, err = walk.communicate(timeout=240)
         finally:
-            _stop(walk)
+            _stop(walk, signal.SIGTERM, group=True)
         assert walk.returncode == 0, f"{page.name}:\n{out.decode()[-3000:]}\n{err.decode()[-3000:]}"
     finally:
-        _stop(server, signal.SIGINT)
+        _stop(server, signal.SIGINT, group=server_block is not None)
