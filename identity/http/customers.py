@@ -179,7 +179,7 @@ class Logout(MethodView):
 
 
 def init_app(app: Flask) -> None:
-    settings = get_settings(app)
+    settings = get_service("settings", app)
     throttle = LoginThrottle(get_shared(app), settings)
     put(app, "login_throttle", throttle)
     sessions = CustomerSessions(
