@@ -206,3 +206,11 @@ def test_the_real_table_passes_the_check() -> None:
     from identity.config import check_fields, variables
 
     assert set(check_fields(Settings, variables())) == {v.attr for v in variables()}
+
+
+def test_create_app_refuses_an_unknown_override() -> None:
+    """create_app({...}) overrides by attribute name; a misspelt one fails before any wiring."""
+    from identity.app import create_app
+
+    with pytest.raises(ConfigError, match="^acess_token_ttl: not a setting"):
+        create_app({"acess_token_ttl": 60})
