@@ -33,8 +33,13 @@ test: $(STAMP) browser-deps ## Run the suite on SQLite, then on PostgreSQL + Red
 test-sqlite: $(STAMP) ## Run the suite on SQLite only
 	$(PY) -m pytest
 
-lint: $(STAMP) ## ruff
-	$(VENV)/bin/ruff check identity tests bench
+LINT_PATHS := identity tests bench wsgi.py
+
+lint: $(STAMP) ## ruff (check + format), mypy, import-linter contracts (see pyproject.toml)
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 bench: $(STAMP) ## Benchmarks (prints a table); installs wrk if missing
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)

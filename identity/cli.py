@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from flask import Flask
@@ -37,7 +37,7 @@ def emit(payload: dict[str, Any], as_json: bool, human: str) -> None:
     click.echo(json.dumps(payload) if as_json else human)
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     raise click.ClickException(message)
 
 
