@@ -32,6 +32,7 @@ BLUEPRINTS = (
     "identity.http.admin_users",
     "identity.http.customers",
     "identity.http.inbox",
+    "identity.http.admin_inbox_apps",  # issue 13: /admin/inbox-apps
     "identity.http.broker",
     "identity.http.exchange",
     "identity.http.adapter",

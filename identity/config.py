@@ -306,7 +306,16 @@ _VARIABLES: tuple[Variable, ...] = (
         "inbox_api_key",
         "",
         str,
-        "The inbox vendor API key placed in inbox tokens' `apiKey` claim",
+        "Legacy: with no inbox app configured, an implicit own-key Engagespot app named "
+        "`legacy` puts this in `apiKey` (import the vendor key instead: docs/inbox.md)",
+    ),
+    Variable(
+        "IDENTITY_INBOX_IAT_BACKDATE",
+        "inbox_iat_backdate",
+        0,
+        _int(0),
+        "Seconds to back-date inbox tokens' `iat`, for a vendor whose clock lags ours "
+        "(`exp` is unchanged)",
     ),
     # --- customers ----------------------------------------------------------------------------
     Variable(

@@ -163,6 +163,8 @@ class HotPath:
         scheme, token = split_authorization(str(environ.get("HTTP_AUTHORIZATION", "")))
         if scheme != "bearer" or not token:
             return None  # cookie mode: the view checks the origin
+        if body.strip():
+            return None  # issue 13: a body may name an inbox app; the view reads it
         return inbox_body(get_service("inbox").for_customer(token))
 
     # --- POST /v1/inbox/tokens: API key with inbox:issue (contract §3) --------------------

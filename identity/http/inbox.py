@@ -1,4 +1,5 @@
-"""Inbox secure-mode tokens (contract §3): for a logged-in customer, or for an API-key caller."""
+"""Inbox secure-mode tokens (contract §3): thin views over ``InboxService`` (which owns every
+rule: identifier, app name, vendor format, key)."""
 
 from __future__ import annotations
 
@@ -7,53 +8,63 @@ from typing import Any
 from flask import Flask
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields
-from marshmallow.validate import Length
+from marshmallow import Schema, fields
 
-from identity.extensions import get_service, put
+from identity.extensions import get_keys, get_service, get_settings, put
 from identity.http.customers import customer_headers, presented_customer_token
 from identity.http.schemas import ErrorSchema
 from identity.http.security import require
-from identity.services.inbox import InboxService
-from identity.services.tokens import IssuedToken
+from identity.services.inbox import IDENTIFIER_MAX, InboxService, InboxToken
+from identity.services.inbox_apps import InboxApps
 
 blp = Blueprint("inbox", __name__, description="Inbox secure-mode tokens (contract §3)")
 INBOX_ISSUE = "inbox:issue"  # the API-key scope of /v1/inbox/tokens
-IDENTIFIER_MAX = 256
 blp.after_request(customer_headers)
+__all__ = ["IDENTIFIER_MAX", "INBOX_ISSUE", "blp", "inbox_body"]
+
+APP_DOC = {"type": "string", "description": "inbox app name; the default app when absent"}
 
 
-def _printable(value: str) -> None:
-    if not value.isprintable():
-        raise ValidationError("Must contain printable characters only.")
+class AppSchema(Schema):
+    app = fields.Raw(load_default=None, metadata=APP_DOC)  # checked by InboxService
 
 
-class IdentifierSchema(Schema):
-    identifier = fields.String(required=True, validate=[Length(1, IDENTIFIER_MAX), _printable])
+class IdentifierSchema(AppSchema):
+    identifier = fields.Raw(
+        load_default=None,
+        metadata={"type": "string", "description": f"1-{IDENTIFIER_MAX} printable characters"},
+    )
 
 
 class InboxTokenSchema(Schema):
     token = fields.String(required=True)
-    expires_in = fields.Integer(required=True)
+    expires_in = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "null: never"}
+    )
+    app = fields.String(required=True)
+    vendor = fields.String(required=True)
 
 
 def _inbox() -> InboxService:
     return get_service("inbox")  # type: ignore[no-any-return]
 
 
-def inbox_body(issued: IssuedToken) -> dict[str, Any]:
-    return {"token": issued.token, "expires_in": issued.expires_in}
+def inbox_body(issued: InboxToken) -> dict[str, Any]:
+    return issued.body()
 
 
 @blp.route("/inbox/token")
 class CustomerInboxToken(MethodView):
+    @blp.arguments(AppSchema(), required=False)
     @blp.response(200, InboxTokenSchema)
     @blp.alt_response(401, schema=ErrorSchema, description="invalid customer token")
     @blp.alt_response(403, schema=ErrorSchema, description="cookie from a foreign origin")
-    def post(self) -> dict[str, Any]:
+    @blp.alt_response(404, schema=ErrorSchema, description="unknown inbox app")
+    @blp.alt_response(503, schema=ErrorSchema, description="no inbox app configured")
+    def post(self, args: dict[str, Any]) -> dict[str, Any]:
         """The inbox token of the logged-in customer (customer token as Bearer or cookie)."""
         token, _ = presented_customer_token()
-        return inbox_body(_inbox().for_customer(token))
+        return _inbox().for_customer(token, args.get("app")).body()
 
 
 @blp.route("/v1/inbox/tokens")
@@ -63,14 +74,16 @@ class PartnerInboxToken(MethodView):
     @blp.response(200, InboxTokenSchema)
     @blp.alt_response(401, schema=ErrorSchema, description="missing or invalid API key")
     @blp.alt_response(403, schema=ErrorSchema, description="the API key lacks inbox:issue")
+    @blp.alt_response(404, schema=ErrorSchema, description="unknown inbox app")
+    @blp.alt_response(503, schema=ErrorSchema, description="no inbox app configured")
     def post(self, args: dict[str, Any]) -> dict[str, Any]:
         """An inbox token for your own user identifier (API key with scope inbox:issue)."""
-        return inbox_body(_inbox().for_identifier(args["identifier"]))
+        return _inbox().for_identifier(args["identifier"], args["app"]).body()
 
 
 def init_app(app: Flask) -> None:
-    put(
-        app,
-        "inbox",
-        InboxService(get_service("customer_sessions", app), get_service("tokens", app)),
-    )
+    settings = get_settings(app)
+    apps = InboxApps(settings)
+    put(app, "inbox_apps", apps)
+    sessions = get_service("customer_sessions", app)
+    put(app, "inbox", InboxService(sessions, get_keys(app), apps, settings))
