@@ -7,6 +7,8 @@ of the PEM, or a shared secret); it is sealed at rest and never printed.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +17,25 @@ from flask.cli import with_appcontext
 
 from identity.cli import emit, fail
 from identity.crypto.inbox_formats import VENDORS
+from identity.errors import BadRequest
 from identity.extensions import get_service
 from identity.services.inbox_apps import InboxApps, NewInboxApp, ResolvedApp
 
 
 def _apps() -> InboxApps:
     return get_service("inbox_apps")  # type: ignore[no-any-return]
+
+
+@contextmanager
+def _explained() -> Iterator[None]:
+    """A refused app or key: one line per field, saying what was expected (exit status 1)."""
+    try:
+        yield
+    except BadRequest as exc:
+        details = "; ".join(
+            f"{field}: {' '.join(messages)}" for field, messages in exc.validation_errors.items()
+        )
+        fail(f"{exc.text}: {details}" if details else exc.text)
 
 
 def _read_key(key_file: Path | None, key_stdin: bool) -> bytes:
@@ -69,7 +84,8 @@ def add(
     if own_key and (key_file or key_stdin):
         fail("give --own-key or a key, not both")
     key = None if own_key else _read_key(key_file, key_stdin)
-    app = _apps().add(NewInboxApp(key=key, own_key=own_key, **options))
+    with _explained():
+        app = _apps().add(NewInboxApp(key=key, own_key=own_key, **options))
     payload = {"name": app.name, "vendor": app.vendor.name, "default": app.default}
     emit(payload, as_json, f"added {_line(app)}")
 
@@ -105,7 +121,8 @@ def show(name: str, as_json: bool) -> None:
 @with_appcontext
 def replace_key(name: str, key_file: Path | None, key_stdin: bool, as_json: bool) -> None:
     """Swap NAME's key at once (vendors keep no old public key: there is no overlap)."""
-    app = _apps().replace_key(name, _read_key(key_file, key_stdin))
+    with _explained():
+        app = _apps().replace_key(name, _read_key(key_file, key_stdin))
     note = (
         "tokens are signed with the new key from now on; tokens signed with the old key "
         "stop verifying once the vendor holds the new public key"
