@@ -200,7 +200,8 @@ class InboxApps:
         row = db.session.scalar(query.limit(1))
         if row is not None:
             return ResolvedApp.of(row)
-        legacy = self.legacy()
+        # No default row: the legacy app, if any, is the default (saves legacy() a query).
+        legacy = self.legacy(default=True if name is None else None)
         if legacy is not None and name in (None, LEGACY_NAME):
             return legacy
         if name is not None:
@@ -214,11 +215,13 @@ class InboxApps:
     def open_key(self, app: ResolvedApp) -> str:
         return self._box.open(str(app.key_sealed))
 
-    def legacy(self) -> ResolvedApp | None:
-        """The implicit own-key Engagespot app of a deployment with only IDENTITY_INBOX_API_KEY."""
+    def legacy(self, default: bool | None = None) -> ResolvedApp | None:
+        """The implicit own-key Engagespot app of a deployment with only IDENTITY_INBOX_API_KEY;
+        it is the default while no stored app is."""
         if not self.settings.inbox_api_key:
             return None
-        default = db.session.scalar(select(InboxApp.id).where(InboxApp.is_default)) is None
+        if default is None:
+            default = db.session.scalar(select(InboxApp.id).where(InboxApp.is_default)) is None
         return ResolvedApp(
             LEGACY_NAME,
             VENDORS["engagespot"],

@@ -229,10 +229,17 @@ def test_legacy_api_key_is_an_implicit_own_key_app(
     assert issue(app, client, app="legacy").get_json()["app"] == "legacy"
 
 
-def test_init_creates_a_local_development_app(tmp_path: Path) -> None:
+def test_init_creates_a_local_development_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`identity init` on a fresh SQLite install: an own-key app issues tokens at once."""
     from identity.app import create_app
+    from identity.crypto import keys as keycrypto
     from tests.conftest import TEST_SECRETS
+
+    # A key of our own: drawing from the session's key pool would shift which pooled key other
+    # tests' rotations get (and collide with a kid already in their database).
+    monkeypatch.setattr(keycrypto, "generate_rsa_key", lambda bits=2048: rsa_key(5).private)
 
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     app = create_app({**TEST_SECRETS, "inbox_api_key": "", "database_url": url})
