@@ -306,8 +306,8 @@ _VARIABLES: tuple[Variable, ...] = (
         "inbox_api_key",
         "",
         str,
-        "Legacy: with no inbox app configured, an implicit own-key Engagespot app named "
-        "`legacy` puts this in `apiKey` (import the vendor key instead: docs/inbox.md)",
+        "Legacy: an implicit own-key Engagespot app `legacy` puts this in `apiKey` (the "
+        "default app while no stored one is); import the vendor's key instead (docs/inbox.md)",
     ),
     Variable(
         "IDENTITY_INBOX_IAT_BACKDATE",
