@@ -21,6 +21,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.broker import mock_upstream  # noqa: E402
+from bench.customers import import_engagespot_key  # noqa: E402
 from bench.harness import WrkResult, serve, wrk  # noqa: E402
 
 SECONDS = int(os.environ.get("LOAD_SECONDS", "60"))
@@ -56,7 +57,7 @@ def worker_rss(master_pid: int) -> dict[int, int]:
 
 
 def main() -> int:
-    env_extra = {**backing_env(), "IDENTITY_INBOX_API_KEY": "load-inbox-vendor-key"}
+    env_extra = backing_env()
     try:
         with mock_upstream() as mock_base, serve(env_extra=env_extra) as server:
             return run(server, mock_base)
@@ -72,6 +73,7 @@ def run(server: object, mock_base: str) -> int:
     cli = server.cli  # type: ignore[attr-defined]
     client = cli("clients", "create", "--name", "load", "--scope", "upstream:read profile:read")
     key = cli("api-keys", "create", "--name", "load", "--scope", "inbox:issue")
+    import_engagespot_key(server)  # type: ignore[arg-type]
     cli(
         "upstream",
         "add",

@@ -29,6 +29,7 @@ BLUEPRINTS = (
     "identity.http.admin",
     "identity.http.admin_users",
     "identity.http.customers",
+    "identity.http.admin_inbox_apps",
     "identity.http.broker",
     "identity.http.exchange",
     "identity.http.adapter",

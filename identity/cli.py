@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "identity.commands.clients",
     "identity.commands.api_keys",
     "identity.commands.upstream",
+    "identity.commands.inbox_apps",
     "identity.commands.dev",
     "identity.commands.serve",
 )
@@ -47,7 +48,7 @@ def init_command() -> None:
     """Migrate the database and create the key ring if empty. Safe to run again."""
     from identity.services.setup import initialise
 
-    for line in initialise():
+    for line in initialise(dev_inbox_app=True):
         click.echo(line, err=True)
 
 

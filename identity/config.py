@@ -263,14 +263,6 @@ _VARIABLES: tuple[Variable, ...] = (
         "Re-issue a still-fresh token to a client asking again for the same scopes",
     ),
     Variable(
-        "IDENTITY_HOT_PATH",
-        "hot_path",
-        True,
-        _bool,
-        "Answer well-formed token and inbox-token requests in front of Flask (same services "
-        "and responses; anything else goes to the Flask views)",
-    ),
-    Variable(
         "IDENTITY_CLIENT_CACHE_SECONDS",
         "client_cache_seconds",
         2.0,
@@ -319,7 +311,16 @@ _VARIABLES: tuple[Variable, ...] = (
         "inbox_api_key",
         "",
         str,
-        "The inbox vendor API key placed in inbox tokens' `apiKey` claim",
+        "Legacy: an implicit own-key Engagespot app `legacy` puts this in `apiKey` (the "
+        "default app while no stored one is); import the vendor's key instead (docs/inbox.md)",
+    ),
+    Variable(
+        "IDENTITY_INBOX_IAT_BACKDATE",
+        "inbox_iat_backdate",
+        0,
+        _int(0),
+        "Seconds to back-date inbox tokens' `iat`, for a vendor whose clock lags ours "
+        "(`exp` is unchanged)",
     ),
     # --- customers ----------------------------------------------------------------------------
     Variable(
@@ -585,7 +586,6 @@ class Settings:
     access_audience: str
     max_token_ttl: int
     reuse_access_tokens: bool
-    hot_path: bool
     client_cache_seconds: float
     revocation_check_seconds: float
     customer_token_ttl: int
@@ -593,6 +593,7 @@ class Settings:
     customer_session_max: int
     inbox_token_ttl: int
     inbox_api_key: str
+    inbox_iat_backdate: int
     # --- customers
     customer_id_secret: str
     customer_id_version: str

@@ -50,11 +50,11 @@ class IntrospectionSchema(Schema):
     jti = fields.String()
 
 
-class InboxAppSchema(Schema):
+class InboxAppChoiceSchema(Schema):
     app = fields.String(metadata={"description": "inbox app name; default: the default app"})
 
 
-class IdentifierSchema(InboxAppSchema):
+class IdentifierSchema(InboxAppChoiceSchema):
     identifier = fields.String(required=True, validate=validate.Length(1, 256))
 
 
@@ -134,7 +134,7 @@ def document(api: Api) -> None:
             "post": _operation(
                 "The inbox token of the logged-in customer (customer token as Bearer or cookie)",
                 "inbox",
-                {"required": False, **_content(InboxAppSchema)},
+                {"required": False, **_content(InboxAppChoiceSchema)},
                 _responses(
                     (200, InboxTokenSchema),
                     {**inbox_errors, 403: "cookie from a foreign origin"},
