@@ -1,63 +1,65 @@
-"""POST /access_token (client credentials, fresh token per request) under gunicorn, wrk.
+"""POST /access_token (client credentials, a fresh RS256 JWT per request) beside its peer.
 
-Two same-run yardsticks beside the RS256 limit: a bare Flask + PyJWT token endpoint under
-gunicorn's default sync worker (the issue's baseline), and a sign-only WSGI callable under our
-gunicorn configuration (what is left once the app costs nothing: the server's own floor).
+Same run, same wrk settings, same request body and client credentials:
+- node-oidc-provider 9 (node:cluster, 2 workers, RS256 JWT access tokens): the peer;
+- a sign-only WSGI callable under the same granian settings: the server's floor, what is left
+  once the app costs nothing but one signature;
+- a bare Flask + PyJWT token endpoint under the same granian settings: for reading only.
 """
 
 from __future__ import annotations
 
 import base64
 
-from bench.harness import CONNECTIONS, Row, WrkResult, rs256_row, serve, wrk
+from bench.harness import CONNECTIONS, Row, WrkResult, serve, signing_row, wrk
+from bench.peer import check_rs256_token, node_oidc_provider
 
-TARGET = 0.55
 FORM = "application/x-www-form-urlencoded"
+BODY = "grant_type=client_credentials&scope=bench:read"
 
 
-def _token_load(base: str, path: str, client_id: str, secret: str) -> WrkResult:
+def _headers(client_id: str, secret: str) -> dict[str, str]:
     raw = f"{client_id}:{secret}".encode()
-    return wrk(
-        f"{base}{path}",
-        method="POST",
-        body="grant_type=client_credentials",
-        headers={"Authorization": "Basic " + base64.b64encode(raw).decode(), "Content-Type": FORM},
-    )
+    return {"Authorization": "Basic " + base64.b64encode(raw).decode(), "Content-Type": FORM}
+
+
+def _token_load(url: str, headers: dict[str, str], jwks: str | None = None) -> WrkResult:
+    if jwks is not None:
+        check_rs256_token(url, BODY, headers, jwks, "access_token")
+    return wrk(url, method="POST", body=BODY, headers=headers)
 
 
 def run(ctx: dict[str, float]) -> list[Row]:
-    limit = ctx.get("rs256_limit", 0.0)
     with serve() as server:
         created = server.cli("clients", "create", "--name", "bench", "--scope", "bench:read")
+        headers = _headers(str(created["client_id"]), str(created["client_secret"]))
+        with node_oidc_provider(str(created["client_id"]), str(created["client_secret"])) as (
+            peer_base,
+            version,
+        ):
+            peer = _token_load(f"{peer_base}/token", headers, f"{peer_base}/jwks")
+        ctx["peer_rps"] = peer.rps
         ours = _token_load(
-            server.base, "/access_token", str(created["client_id"]), str(created["client_secret"])
+            f"{server.base}/access_token", headers, f"{server.base}/.well-known/jwks.json"
         )
-    with serve(app="bench.bare:app", env_extra={"IDENTITY_WORKER_CLASS": "sync"}) as bare:
-        baseline = _token_load(bare.base, "/token", "bench-client", "bench-secret")
     with serve(app="bench.bare:sign_only") as floor:
-        sign_only = _token_load(floor.base, "/", "x", "y")
+        sign_only = _token_load(f"{floor.base}/", _headers("x", "y"))
     ctx["sign_only_rps"] = sign_only.rps  # the inbox rows that run next compare with it too
+    with serve(app="bench.bare:app") as bare:
+        baseline = _token_load(f"{bare.base}/token", _headers("bench-client", "bench-secret"))
+    peer_row = signing_row(f"  node-oidc-provider {version} (node:cluster, 2 workers)", peer, ctx)
+    peer_row.note += "; the peer: RS256 JWT access tokens, client_secret_basic"
+    floor_row = signing_row("  sign-only WSGI callable (granian, 2 workers)", sign_only, ctx)
+    floor_row.note += "; the server's floor: body read + one signature"
+    bare_row = signing_row("  bare Flask + PyJWT token endpoint (granian)", baseline, ctx)
     return [
-        rs256_row(
-            f"POST /access_token (gunicorn 2 workers, wrk {CONNECTIONS} conns)",
+        signing_row(
+            f"POST /access_token (granian 2 workers, wrk {CONNECTIONS} conns)",
             ours,
-            limit,
-            target=f">= {TARGET}",
-            note=f"fresh token per request; errors {ours.errors + ours.non_2xx}; "
-            f"{ours.rps / baseline.rps:.2f}x bare Flask+PyJWT, "
-            f"{ours.rps / sign_only.rps:.2f} of sign-only",
+            ctx,
+            targeted=True,
         ),
-        rs256_row(
-            "  bare Flask + PyJWT token endpoint (gunicorn sync, 2 workers)",
-            baseline,
-            limit,
-            note=f"the issue's baseline; errors {baseline.errors + baseline.non_2xx}",
-        ),
-        rs256_row(
-            "  sign-only WSGI callable (our gunicorn config, 2 workers)",
-            sign_only,
-            limit,
-            note="server floor: no app work but one signature; "
-            f"errors {sign_only.errors + sign_only.non_2xx}",
-        ),
+        peer_row,
+        floor_row,
+        bare_row,
     ]
