@@ -35,7 +35,9 @@ def main() -> None:
         rows.extend(module.run(ctx))
     print(
         f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}; load average before the run {load_before}, after {_load()};\nwrk 2 threads, "
+        f"Python {platform.python_version()}\n"
+        f"load average before the run {load_before}, after {_load()}\n"
+        "wrk 2 threads, "
         f"{CONNECTIONS} connections, {WARMUP} s warm-up then {DURATION} s per row; "
         "the load generator shares the cores with the server; "
         "ratios compare figures of this run only\n"
