@@ -309,7 +309,7 @@ def print_table(rows: list[Row]) -> str:
         lines.append(
             (
                 r.name,
-                f"{r.value:,.0f} {r.unit}",
+                f"{r.value:,.{0 if r.value >= 100 else 2}f} {r.unit}",
                 "" if r.p50_ms is None else f"{r.p50_ms:.2f}",
                 "" if r.p99_ms is None else f"{r.p99_ms:.2f}",
                 _ratio(r.vs_peer),
