@@ -1,7 +1,8 @@
 """Where one process spends a ``POST /access_token``: cProfile over the WSGI app, in-process.
 
-``.venv/bin/python bench/profile_token.py [N]`` prints the top functions by own time and by
-cumulative time, and the cost per request next to one bare RS256 signature. No server, no
+``.venv/bin/python bench/profile_token.py [N] [GET-PATH]`` prints the top functions by own time
+and by cumulative time, and the cost per request next to one bare RS256 signature. With a path
+(``/healthz``, ``/.well-known/jwks.json``) it profiles that GET instead. No server, no
 network: the WSGI callable is called directly with a prepared environ.
 """
 
@@ -42,7 +43,9 @@ def _instance() -> dict[str, str]:
     return env
 
 
-def _environ(basic: str) -> dict[str, object]:
+def _environ(basic: str, get_path: str | None) -> dict[str, object]:
+    if get_path is not None:
+        return {**_environ(basic, None), "REQUEST_METHOD": "GET", "PATH_INFO": get_path}
     return {
         "REQUEST_METHOD": "POST",
         "PATH_INFO": "/access_token",
@@ -66,6 +69,7 @@ def _environ(basic: str) -> dict[str, object]:
 
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    get_path = sys.argv[2] if len(sys.argv) > 2 else None
     os.environ.update(_instance())
     from identity.wsgi import app  # after the env names the instance
 
@@ -75,7 +79,7 @@ def main() -> None:
         statuses.append(status)
 
     def one() -> None:
-        b"".join(app(_environ(os.environ["BENCH_BASIC"]), start_response))
+        b"".join(app(_environ(os.environ["BENCH_BASIC"], get_path), start_response))
 
     for _ in range(200):  # warm caches (client lookup, keys) before measuring
         one()
