@@ -303,7 +303,17 @@ def _targets(row: Row) -> str:
 
 def print_table(rows: list[Row]) -> str:
     """A Markdown table of every row, then one line per target with its figure."""
-    head = ("benchmark", "value", "p50 ms", "p99 ms", "x node", "ratio", "to", "targets", "note")
+    head = (
+        "benchmark",
+        "value",
+        "p50 ms",
+        "p99 ms",
+        "vs node",
+        "ratio",
+        "yardstick",
+        "targets",
+        "note",
+    )
     lines = [head]
     for r in rows:
         lines.append(
