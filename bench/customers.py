@@ -1,20 +1,18 @@
-"""Inbox-token issuance and customer login under granian (2 workers), wrk on loopback.
+"""Customer login under granian (2 workers), and the inbox set-up the signing rows use.
 
-The inbox rows sign once per request, like /access_token: they are compared with
-node-oidc-provider and the sign-only floor measured earlier in the same run. Login is
-deliberately bounded by argon2id: its row reports the in-process time per hash beside the rate.
+Login is deliberately bounded by argon2id: its row reports the in-process time per hash beside
+the rate. The inbox rows sign once per request and are measured with /access_token, beside
+node-oidc-provider, in ``bench.token_endpoint``.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 
 import httpx
 
-from bench.harness import DURATION, Row, Server, WrkResult, serve, signing_row, wrk
-from bench.peer import check_rs256_token
+from bench.harness import DURATION, Row, Server, WrkResult, serve
 from identity.config import Settings
 from identity.services.customers import password_hasher
 
@@ -38,7 +36,7 @@ def argon2_ms_per_hash(settings: Settings, rounds: int = 10) -> float:
     return (time.perf_counter() - start) / rounds * 1000
 
 
-def _seed(server: Server) -> tuple[str, str]:
+def seed_inbox_callers(server: Server) -> tuple[str, str]:
     """A customer's token (via a real login) and an inbox:issue API key, for the load."""
     server.cli("users", "create", "--username", "bench", "--password-stdin", stdin=PASSWORD + "\n")
     key = str(server.cli("api-keys", "create", "--name", "bench", "--scope", "inbox:issue")["key"])
@@ -86,23 +84,10 @@ def login_load(base: str, clients: int = 2, seconds: float = DURATION) -> WrkRes
     )
 
 
-def _inbox_load(url: str, headers: dict[str, str], body: str = "") -> WrkResult:
-    check_rs256_token(url, body, headers, None, "token")  # the vendor's key: not our JWKS
-    return wrk(url, method="POST", body=body, headers=headers)
-
-
 def run(ctx: dict[str, float]) -> list[Row]:
     rows: list[Row] = []
-    with serve(prepare=set_up_inbox) as server:
-        customer, key = _seed(server)
-        partner = _inbox_load(
-            f"{server.base}/v1/inbox/tokens",
-            {"X-API-Key": key, "Content-Type": "application/json"},
-            json.dumps({"identifier": "bench-user"}),
-        )
-        rows.append(signing_row("POST /v1/inbox/tokens (API key)", partner, ctx, targeted=True))
-        inbox = _inbox_load(f"{server.base}/inbox/token", {"Authorization": f"Bearer {customer}"})
-        rows.append(signing_row("POST /inbox/token (customer Bearer)", inbox, ctx))
+    with serve() as server:
+        seed_inbox_callers(server)  # the user whose password the load sends
         settings = Settings.from_mapping(server.env)
         per_hash = argon2_ms_per_hash(settings)
         login = login_load(server.base)

@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 DURATION = int(os.environ.get("BENCH_SECONDS", "10"))
 WARMUP = int(os.environ.get("BENCH_WARMUP_SECONDS", "2"))  # discarded before every measurement
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))  # interleaved rounds of the compared rows
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 WORKERS = 2
 OUR_APP = "identity.wsgi:app"
@@ -171,6 +172,36 @@ def wrk(
     latency_max = _ms(re.search(r"Latency\s+\S+\s+\S+\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     non_2xx = int(non_2xx_match.group(1)) if non_2xx_match else 0
     return WrkResult(rps, p50, p99, errors, non_2xx, latency_max)
+
+
+def interleaved(
+    loads: dict[str, Callable[[int, int], WrkResult]], rounds: int = ROUNDS
+) -> dict[str, WrkResult]:
+    """Run every load once per round, in turn, and keep the median of each figure.
+
+    The machine is shared and its load drifts; figures that are compared with each other are
+    measured side by side in time rather than minutes apart. Each load takes (warm-up, seconds).
+    """
+    seconds = max(1, DURATION // 2)
+    results: dict[str, list[WrkResult]] = {name: [] for name in loads}
+    for index in range(rounds):
+        for name, load in loads.items():
+            results[name].append(load(WARMUP if index == 0 else 1, seconds))
+    return {name: _median(runs) for name, runs in results.items()}
+
+
+def _median(runs: list[WrkResult]) -> WrkResult:
+    def mid(values: list[float]) -> float:
+        return sorted(values)[len(values) // 2]
+
+    return WrkResult(
+        rps=mid([r.rps for r in runs]),
+        p50_ms=mid([r.p50_ms for r in runs]),
+        p99_ms=mid([r.p99_ms for r in runs]),
+        errors=sum(r.errors for r in runs),
+        non_2xx=sum(r.non_2xx for r in runs),
+        max_ms=max(r.max_ms for r in runs),
+    )
 
 
 @dataclass
@@ -339,7 +370,7 @@ def print_table(rows: list[Row]) -> str:
             out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     summary = [
         f"  {'met   ' if t.met else 'MISSED'}  {r.name.strip()}: {t.label} "
-        f"(measured {'n/a' if t.value is None else f'{t.value:.2f}'})"
+        f"(measured {'n/a' if t.value is None else f'{t.value:.3f}'})"
         for r in rows
         for t in r.targets
     ]

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.harness import CONNECTIONS, DURATION, WARMUP, Row, print_table  # noqa: E402
 
 # Each module exposes run(ctx) -> list[Row]; ctx carries ceilings measured earlier in the run.
-MODULES = ["bench.signer", "bench.token_endpoint", "bench.customers", "bench.broker", "bench.jwks"]
+MODULES = ["bench.signer", "bench.token_endpoint", "bench.customers", "bench.broker"]
 
 
 def _load() -> str:
