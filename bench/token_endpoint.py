@@ -66,7 +66,7 @@ def run(ctx: dict[str, float]) -> list[Row]:
             )
             loads = {
                 "peer": _post(
-                    f"{peer_base}/token",
+                    peer_token,
                     _basic(client_id, secret),
                     BODY,
                     "access_token",
