@@ -11,7 +11,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import CONNECTIONS, DURATION, WARMUP, Row, print_table  # noqa: E402
+from bench.harness import CONNECTIONS, DURATION, ROUNDS, WARMUP, Row, print_table  # noqa: E402
+from bench.token_endpoint import PEER_WARMUP  # noqa: E402
 
 # Each module exposes run(ctx) -> list[Row]; ctx carries ceilings measured earlier in the run.
 MODULES = ["bench.signer", "bench.token_endpoint", "bench.customers", "bench.broker"]
@@ -37,8 +38,9 @@ def main() -> None:
         f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}\n"
         f"load average before the run {load_before}, after {_load()}\n"
-        "wrk 2 threads, "
-        f"{CONNECTIONS} connections, {WARMUP} s warm-up then {DURATION} s per row; "
+        f"wrk 2 threads, {CONNECTIONS} connections; compared rows: {ROUNDS} interleaved rounds "
+        f"of {max(1, DURATION // 2)} s each, median shown ({WARMUP} s warm-up before the first "
+        f"round, 1 s before the others; node-oidc-provider warmed {PEER_WARMUP} s more); "
         "the load generator shares the cores with the server; "
         "ratios compare figures of this run only\n"
     )
