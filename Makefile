@@ -41,8 +41,9 @@ lint: $(STAMP) ## ruff (check + format), mypy, import-linter contracts (see pypr
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-bench: $(STAMP) ## Benchmarks (prints a table); installs wrk if missing
+bench: $(STAMP) ## Benchmarks beside node-oidc-provider 9 (prints a table); installs wrk if missing; needs node + npm
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "make bench needs Node.js >= 20 and npm (the peer, node-oidc-provider 9, runs in the same run): apt-get install nodejs npm" >&2; exit 1; }
 	$(PY) bench/run.py
 
 load: $(STAMP) ## 60 s of mixed traffic on loopback (PostgreSQL + Redis when up); installs wrk if missing
