@@ -18,6 +18,7 @@ from identity.http import core_docs
 from identity.http import errors as http_errors
 from identity.http.cores import CoreApp
 from identity.http.schemas import ErrorSchema
+from identity.metrics import SHARED_DEGRADED
 from identity.models.base import db
 
 # Feature areas served by Flask: each module exposes ``blp`` (a flask-smorest Blueprint).
@@ -66,7 +67,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     SmorestBlueprint.ARGUMENTS_PARSER.DEFAULT_VALIDATION_STATUS = 400
     api.init_app(app)
     app.extensions[SERVICES] = build_services(
-        settings, on_degrade=lambda degraded: observability.SHARED_DEGRADED.set(int(degraded))
+        settings, on_degrade=lambda degraded: SHARED_DEGRADED.set(int(degraded))
     )
     observability.init_app(app)
     for name in BLUEPRINTS:

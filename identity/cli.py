@@ -46,7 +46,7 @@ def fail(message: str) -> NoReturn:
 @with_appcontext
 def init_command() -> None:
     """Migrate the database and create the key ring if empty. Safe to run again."""
-    from identity.services.setup import initialise
+    from identity.setup import initialise
 
     for line in initialise(dev_inbox_app=True):
         click.echo(line, err=True)

@@ -16,6 +16,7 @@ from typing import Literal
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 KeyKind = Literal["rsa", "ec-p256", "secret"]
 MIN_RSA_BITS = 2048
@@ -76,7 +77,7 @@ def pem_from(data: bytes, vendor: str, kind: KeyKind) -> bytes:
     raise KeyImportError(f"{vendor}: not a PEM key nor base64 of one; expected {EXPECTED[kind]}")
 
 
-def _load_private_key(pem: bytes, vendor: str, kind: KeyKind) -> object:
+def _load_private_key(pem: bytes, vendor: str, kind: KeyKind) -> PrivateKeyTypes:
     if b"PUBLIC KEY" in pem and b"PRIVATE KEY" not in pem:
         raise KeyImportError(
             f"{vendor}: this is a public key; import the private key the vendor console "
@@ -93,7 +94,7 @@ def _load_private_key(pem: bytes, vendor: str, kind: KeyKind) -> object:
         raise KeyImportError(f"{vendor}: unreadable PEM; expected {EXPECTED[kind]}") from None
 
 
-def _check(key: object, kind: KeyKind, vendor: str) -> str:
+def _check(key: PrivateKeyTypes, kind: KeyKind, vendor: str) -> str:
     if kind == "rsa":
         if not isinstance(key, rsa.RSAPrivateKey):
             raise KeyImportError(f"{vendor}: got {_name(key)}; expected {EXPECTED[kind]}")

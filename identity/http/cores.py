@@ -22,7 +22,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from identity.core import errors as core_errors
 from identity.core.broker import AuthorizationEndpoint
-from identity.core.http import Request, Response
+from identity.core.http import Headers, Request, Response
 from identity.core.inbox import InboxEndpoints
 from identity.core.oauth import OAuthEndpoints
 from identity.errors import BadRequest, IdentityError, InternalError, PayloadTooLarge
@@ -71,7 +71,7 @@ class Route:
     rule: str  # the metrics label, as Flask's url_rule would be
     handle: Callable[[Request], Response]
     oauth: bool
-    extra_headers: Callable[[Mapping[str, str], str], list[tuple[str, str]]] | None = None
+    extra_headers: Callable[[Headers, str], list[tuple[str, str]]] | None = None
 
 
 def wsgi_path(environ: Environ) -> str:

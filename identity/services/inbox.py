@@ -16,7 +16,7 @@ from identity.config import Settings
 from identity.crypto.inbox_formats import INBOX_TYP, Issue, claims, sign, signing_key
 from identity.crypto.verify import verify
 from identity.errors import BadRequest, InvalidToken
-from identity.observability import TOKENS_ISSUED
+from identity.metrics import TOKENS_ISSUED
 from identity.services.inbox_apps import InboxApps, ResolvedApp, validate_name
 from identity.services.keys import KeyService
 from identity.services.sessions import CustomerSessions
@@ -93,6 +93,7 @@ class InboxService:
             app.lifetime or self.settings.inbox_token_ttl,
             self.settings.inbox_iat_backdate,
         )
+        expires_in: int | None
         if app.own_key:
             token, expires_in = self.keys.sign(claims(app.vendor, issue), INBOX_TYP), issue.lifetime
         else:

@@ -11,6 +11,7 @@ behaviour); else none, and the endpoint answers 503.
 
 from __future__ import annotations
 
+import builtins
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -235,7 +236,7 @@ class InboxApps:
         )
 
     # --- start-up and first run ---------------------------------------------------------------
-    def startup_warnings(self) -> list[str]:
+    def startup_warnings(self) -> builtins.list[str]:
         """One line about inbox configuration that needs the operator's attention, if any."""
         if self.legacy() is not None:
             return [

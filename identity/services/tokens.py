@@ -17,7 +17,7 @@ from typing import Any
 
 from identity.config import Settings
 from identity.errors import InvalidToken
-from identity.observability import TOKENS_ISSUED
+from identity.metrics import TOKENS_ISSUED
 from identity.services.keys import KeyService
 from identity.services.token_cache import RevocationCache, VerifiedTokens
 from identity.storage.shared import SharedState

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from identity.extensions import services
 from identity.models.base import db
 from identity.models.inbox import InboxApp
-from identity.services.setup import check_startup
+from identity.setup import check_startup
 from tests.conftest import access_token, api_key, bearer, service_error
 from tests.customers_helpers import create_customer, customer_token
 from tests.inbox_helpers import (

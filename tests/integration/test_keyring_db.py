@@ -15,7 +15,7 @@ from identity.errors import ConfigError
 from identity.extensions import services
 from identity.models import SigningKey
 from identity.models.base import db
-from identity.services.setup import check_startup, initialise
+from identity.setup import check_startup, initialise
 
 
 class FrozenClock:
