@@ -22,6 +22,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from identity.core import errors as core_errors
 from identity.core.broker import AuthorizationEndpoint
+from identity.core.discovery import DiscoveryEndpoints
 from identity.core.http import Headers, Request, Response
 from identity.core.inbox import InboxEndpoints
 from identity.core.oauth import OAuthEndpoints
@@ -87,6 +88,7 @@ class CoreApp:
         built = services(app)
         settings = built.settings
         oauth = OAuthEndpoints(built.oauth)
+        discovery = DiscoveryEndpoints(built.keys, settings.jwks_max_age)
         inbox = InboxEndpoints(
             built.inbox, built.credentials, settings.allowed_origins, settings.cors_origins
         )
@@ -98,6 +100,8 @@ class CoreApp:
             "/access_token": Route("/access_token", oauth.token, oauth=True),
             "/oauth/token": Route("/oauth/token", oauth.token, oauth=True),
             "/introspect": Route("/introspect", oauth.introspect, oauth=True),
+            "/healthz": Route("/healthz", discovery.health, oauth=False),
+            "/.well-known/jwks.json": Route("/.well-known/jwks.json", discovery.jwks, False),
             "/revoke": Route("/revoke", oauth.revoke, oauth=True),
             "/inbox/token": Route("/inbox/token", inbox.customer, False, inbox.response_headers),
             "/v1/inbox/tokens": Route(
