@@ -13,6 +13,7 @@ from identity import extensions, observability
 from identity.config import Settings
 from identity.extensions import api, db, migrate, put
 from identity.http import errors as http_errors
+from identity.http import strict as strict_input
 from identity.http.schemas import ErrorSchema
 from identity.services.api_keys import ApiKeyService
 from identity.services.customers import CustomerService
@@ -71,6 +72,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     # Invalid arguments are 400 BAD_REQUEST in the contract (webargs' default is 422): the
     # documented status and the raised one both follow.
     SmorestBlueprint.ARGUMENTS_PARSER.DEFAULT_VALIDATION_STATUS = 400
+    strict_input.install(app)  # issue 12: strict JSON for get_json; path segments' rule
     api.init_app(app)
     _wire(app, settings)
     observability.init_app(app)
@@ -86,6 +88,10 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
         from identity.http.hotpath import HotPath
 
         app.wsgi_app = HotPath(app, app.wsgi_app)  # type: ignore[method-assign]
+    from identity.http.gate import BodyGate
+
+    # issue 12: the body gate must stay the outermost middleware (413 before anything acts).
+    app.wsgi_app = BodyGate(app, app.wsgi_app, settings.max_body_bytes)  # type: ignore[method-assign]
     from identity.cli import register as register_cli
 
     register_cli(app)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
 from authlib.oauth2 import OAuth2Error
 from flask import Flask, Response, jsonify, request
 from marshmallow import ValidationError
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from identity.errors import IdentityError, ServiceUnavailable
@@ -162,6 +163,21 @@ def handle_database_down(exc: Exception) -> Response:
     return infobip_error(error.status, error.message_id, error.text, None, error.headers())
 
 
+def handle_data_error(exc: Exception) -> Response:
+    """A value the database cannot hold (U+0000 in PostgreSQL text, ...) is the caller's 400."""
+    from identity.extensions import db
+
+    db.session.rollback()
+    log.info(
+        "value refused by the database: %s",
+        type(exc).__name__,  # never the statement or its parameters: they may hold secrets
+        extra={"fields": {"request_id": request_id()}},
+    )
+    if _is_oauth_path():
+        return oauth_error(400, "invalid_request", "A parameter holds an invalid value")
+    return infobip_error(400, "BAD_REQUEST", "A value in the request cannot be stored")
+
+
 def handle_unexpected(exc: Exception) -> Response:
     """Log with the request id; the body never holds a traceback."""
     log.error(
@@ -181,4 +197,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(OAuth2Error, handle_oauth2_error)
     app.register_error_handler(OperationalError, handle_database_down)
     app.register_error_handler(InterfaceError, handle_database_down)
+    app.register_error_handler(DataError, handle_data_error)
+    app.register_error_handler(psycopg.DataError, handle_data_error)  # should one escape unwrapped
     app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,52 @@
+"""Flask's and webargs' JSON parsing, and the path-segment rule, pointed at the strict readers.
+
+``request.get_json()`` goes through ``app.json.loads``; webargs (flask-smorest's
+``@blp.arguments``) parses with its own ``json.loads``: both now call
+``identity.core.bodies.json_body``, so every route reads JSON under one set of rules.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask
+from flask import Flask
+from flask.json.provider import DefaultJSONProvider
+from webargs import core
+from webargs.flaskparser import FlaskParser
+from werkzeug.routing import UnicodeConverter
+
+from identity.core.bodies import json_body
+from identity.core.identifiers import SEGMENT_PATTERN
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """``app.json``: serialises as Flask does, reads with the strict reader."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return json_body(s)
+
+
+class StrictArgumentsParser(FlaskParser):
+    """webargs' parser for ``@blp.arguments``; invalid arguments are 400 (contract §0)."""
+
+    DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req: flask.Request) -> Any:
+        if not core.is_json(req.mimetype):
+            return core.missing
+        raw = req.get_data(cache=True)
+        return json_body(raw) if raw else core.missing
+
+
+class IdentifierConverter(UnicodeConverter):
+    """The default ``<name>`` converter: a segment with a control character matches no route."""
+
+    regex = SEGMENT_PATTERN
+
+
+def install(app: Flask) -> None:
+    """JSON provider and path converter; before any blueprint (rules compile converters then)."""
+    app.json = StrictJSONProvider(app)
+    app.url_map.converters["default"] = IdentifierConverter
+    app.url_map.converters["string"] = IdentifierConverter
