@@ -10,7 +10,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from identity.extensions import get_service
 from tests.conftest import access_token, api_key, bearer, service_error
 from tests.customers_helpers import PASSWORD, create_customer, customer_token
 from tests.partners_helpers import basic, make_client
@@ -104,8 +103,7 @@ def test_oauth_surrogate_in_form_secret(app: Flask, client: FlaskClient) -> None
     client_ = make_client(app)
     response = client.post(
         "/access_token",
-        data=f"grant_type=client_credentials&client_id={client_.client_id}"
-        "&client_secret=%ED%B3%BF",
+        data=f"grant_type=client_credentials&client_id={client_.client_id}&client_secret=%ED%B3%BF",
         content_type="application/x-www-form-urlencoded",
     )
     assert response.status_code in (400, 401), response.get_json()
@@ -227,7 +225,9 @@ def test_nul_in_broker_connection_name_is_404(app: Flask, client: FlaskClient) -
 def test_nul_in_created_names_is_400(app: Flask, client: FlaskClient) -> None:
     """``\\u0000`` in a created client name or username is refused before storage."""
     headers = bearer(access_token(app, "admin"))
-    response = client.post("/admin/clients", data='{"name": "a\\u0000b"}', headers={**JSON, **headers})
+    response = client.post(
+        "/admin/clients", data='{"name": "a\\u0000b"}', headers={**JSON, **headers}
+    )
     _bad_request(response)
     response = client.post(
         "/admin/users",
