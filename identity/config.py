@@ -412,6 +412,20 @@ _VARIABLES: tuple[Variable, ...] = (
         "Lifetime assumed when an upstream does not say (OAuth2 without expires_in)",
     ),
     Variable(
+        "IDENTITY_BROKER_MAX_LIFETIME",
+        "broker_max_lifetime",
+        86400,
+        _int(60),
+        "Longest upstream token lifetime believed; a longer expires_in is clamped to it",
+    ),
+    Variable(
+        "IDENTITY_BROKER_MAX_RETRY_AFTER",
+        "broker_max_retry_after",
+        3600,
+        _int(1),
+        "Longest upstream Retry-After obeyed (seconds); a longer one is clamped to it",
+    ),
+    Variable(
         "IDENTITY_BROKER_IBSSO_LIFETIME",
         "broker_ibsso_lifetime",
         3600,
