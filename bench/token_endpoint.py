@@ -28,7 +28,7 @@ def _token_load(base: str, path: str, client_id: str, secret: str) -> WrkResult:
 def run(ctx: dict[str, float]) -> list[Row]:
     limit = ctx.get("rs256_limit", 0.0)
     with serve() as server:
-        created = server.cli("clients", "create", "--name", "bench", "--scope", "bench:read")
+        created = server.cli("clients", "create", "--name", "bench", "--scope", "profile:read")
         ours = _token_load(
             server.base, "/access_token", str(created["client_id"]), str(created["client_secret"])
         )

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from typing import Any, NoReturn
 from urllib.parse import parse_qsl
 
@@ -30,15 +29,21 @@ _PLAIN = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 class BodyRefused(ValueError):
     """A body or parameter breaks the reading rules; ``str()`` says which, safe to show."""
 
+    def __init__(self, text: str, field: str | None = None) -> None:
+        super().__init__(text)
+        self.field = field  # the member's path ("a.b.0") when one is to blame
 
-def check_text(value: str) -> None:
+
+def check_text(value: str, field: str | None = None) -> None:
     """Refuse U+0000 and lone surrogates in any text read from a request."""
     if "\x00" in value:
-        raise BodyRefused("Text must not contain U+0000")
+        raise BodyRefused("Text must not contain U+0000", field)
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise BodyRefused("Text must not contain lone surrogates (U+D800 to U+DFFF)") from None
+        raise BodyRefused(
+            "Text must not contain lone surrogates (U+D800 to U+DFFF)", field
+        ) from None
 
 
 def _shown(name: str) -> str:
@@ -50,7 +55,8 @@ def _members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     members: dict[str, Any] = {}
     for name, value in pairs:
         if name in members:
-            raise BodyRefused(f"Duplicate member in the JSON body{_shown(name)}")
+            shown = _shown(name)
+            raise BodyRefused(f"Duplicate member in the JSON body{shown}", shown and name)
         members[name] = value
     return members
 
@@ -61,19 +67,20 @@ def _not_json(constant: str) -> NoReturn:
 
 def _check_tree(document: Any) -> None:
     """Depth and text rules over the parsed document, without recursion."""
-    stack: list[tuple[Any, int]] = [(document, 0)]
+    stack: list[tuple[Any, int, str]] = [(document, 0, "")]
     while stack:
-        node, depth = stack.pop()
+        node, depth, path = stack.pop()
         if isinstance(node, str):
-            check_text(node)
+            check_text(node, path or None)
         elif isinstance(node, dict | list):
             if depth >= MAX_DEPTH:
                 raise BodyRefused(f"The JSON body is nested deeper than {MAX_DEPTH} levels")
-            items = node.items() if isinstance(node, dict) else ((None, v) for v in node)
+            items = node.items() if isinstance(node, dict) else enumerate(node)
             for name, value in items:
-                if name is not None:
-                    check_text(name)
-                stack.append((value, depth + 1))
+                inner = f"{path}.{name}" if path else str(name)
+                if isinstance(name, str):
+                    check_text(name, inner)
+                stack.append((value, depth + 1, inner))
 
 
 def _strict_loads(raw: bytes | str) -> Any:
@@ -90,16 +97,20 @@ def _strict_loads(raw: bytes | str) -> Any:
     return document
 
 
-def json_body(raw: bytes | str, error: Callable[[str], Exception] = BadRequest) -> Any:
-    """The JSON document in ``raw`` under the rules above; ``error(text)`` is raised if not."""
+def json_body(raw: bytes | str) -> Any:
+    """The JSON document in ``raw`` under the rules above; ``BadRequest`` if it breaks one."""
     try:
         return _strict_loads(raw)
     except BodyRefused as exc:
-        raise error(str(exc)) from None
+        errors = {exc.field: [str(exc)]} if exc.field else None
+        raise BadRequest(str(exc), errors) from None
 
 
 def _json_pairs(raw: bytes) -> list[tuple[str, Any]]:
-    document = json_body(raw, InvalidRequestError)
+    try:
+        document = _strict_loads(raw)
+    except BodyRefused as exc:
+        raise InvalidRequestError(str(exc)) from None
     if not isinstance(document, dict):
         raise InvalidRequestError("The JSON body must be an object")
     return list(document.items())

@@ -47,6 +47,8 @@ class IdentifierConverter(UnicodeConverter):
 
 def install(app: Flask) -> None:
     """JSON provider and path converter; before any blueprint (rules compile converters then)."""
-    app.json = StrictJSONProvider(app)
+    strict = StrictJSONProvider(app)
+    strict.sort_keys, strict.compact = app.json.sort_keys, app.json.compact  # type: ignore[attr-defined]
+    app.json = strict
     app.url_map.converters["default"] = IdentifierConverter
     app.url_map.converters["string"] = IdentifierConverter

@@ -56,8 +56,13 @@ def test_no_server_errors_and_documented_responses(app: Flask) -> None:
     for operation in ops:
 
         @given(operation.as_strategy())
-        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        )
         def run(case: Any) -> None:
             case.call_and_validate(headers=headers, checks=CHECKS)
 
