@@ -72,10 +72,10 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     # Invalid arguments are 400 BAD_REQUEST in the contract (webargs' default is 422): the
     # documented status and the raised one both follow.
     SmorestBlueprint.ARGUMENTS_PARSER.DEFAULT_VALIDATION_STATUS = 400
-    strict_input.install(app)  # issue 12: strict JSON for get_json; path segments' rule
     api.init_app(app)
     _wire(app, settings)
     observability.init_app(app)
+    strict_input.install(app)  # issue 12: strict JSON bodies, path-segment rule; before blueprints
 
     for name in BLUEPRINTS:
         module = importlib.import_module(name)

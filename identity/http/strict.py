@@ -33,10 +33,9 @@ class StrictArgumentsParser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
 
     def _raw_load_json(self, req: flask.Request) -> Any:
-        if not core.is_json(req.mimetype):
+        if not core.is_json(req.mimetype) or not req.get_data(cache=True):
             return core.missing
-        raw = req.get_data(cache=True)
-        return json_body(raw) if raw else core.missing
+        return req.get_json()  # parsed (and cached) by the strict provider
 
 
 class IdentifierConverter(UnicodeConverter):
@@ -45,10 +44,27 @@ class IdentifierConverter(UnicodeConverter):
     regex = SEGMENT_PATTERN
 
 
+def refuse_unreadable_json() -> None:
+    """Any JSON body is read before the route runs, so one that breaks the rules is refused
+    (400) even by a route that never reads its body: nothing is acted on.
+
+    Signed routes (``signature_first``) verify the raw bytes first and read the body after:
+    an unsigned body is 401 whatever it holds.
+    """
+    request = flask.request
+    if not core.is_json(request.mimetype) or not request.get_data(cache=True):
+        return
+    view = flask.current_app.view_functions.get(request.endpoint or "")
+    handler = getattr(getattr(view, "view_class", None), request.method.lower(), view)
+    if not getattr(handler, "signature_first", False):
+        request.get_json()
+
+
 def install(app: Flask) -> None:
     """JSON provider and path converter; before any blueprint (rules compile converters then)."""
     strict = StrictJSONProvider(app)
     strict.sort_keys, strict.compact = app.json.sort_keys, app.json.compact  # type: ignore[attr-defined]
     app.json = strict
+    app.before_request(refuse_unreadable_json)  # after observability's (the request id)
     app.url_map.converters["default"] = IdentifierConverter
     app.url_map.converters["string"] = IdentifierConverter

@@ -247,3 +247,14 @@ def test_database_data_error_is_400(app: Flask, client: FlaskClient) -> None:
 
     response = client.get("/_raise_data_error")
     _bad_request(response)
+
+
+@pytest.mark.parametrize("raw", ['{"a": 1, "a": 2}', '{"a": "\\u0000"}', DEEP])
+def test_route_that_ignores_its_body_still_refuses_bad_json(
+    app: Flask, client: FlaskClient, raw: str
+) -> None:
+    """A JSON body is read before any route runs: logout with a bad one is 400, not done."""
+    create_customer(app, "gina")
+    token = customer_token(client, "gina")
+    _bad_request(_post(client, "/customer_logout", raw, **bearer(token)))
+    assert client.post("/customer_authenticate/refresh", headers=bearer(token)).status_code == 200
