@@ -79,7 +79,7 @@ def _check_tree(document: Any) -> None:
             for name, value in items:
                 inner = f"{path}.{name}" if path else str(name)
                 if isinstance(name, str):
-                    check_text(name, inner)
+                    check_text(name, path or None)  # never echo the offending name itself
                 stack.append((value, depth + 1, inner))
 
 
