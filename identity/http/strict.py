@@ -14,7 +14,7 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from webargs import core
 from webargs.flaskparser import FlaskParser
-from werkzeug.routing import UnicodeConverter
+from werkzeug.routing import BaseConverter
 
 from identity.core.bodies import json_body
 from identity.core.identifiers import SEGMENT_PATTERN
@@ -38,7 +38,7 @@ class StrictArgumentsParser(FlaskParser):
         return req.get_json()  # parsed (and cached) by the strict provider
 
 
-class IdentifierConverter(UnicodeConverter):
+class IdentifierConverter(BaseConverter):
     """The default ``<name>`` converter: a segment with a control character matches no route."""
 
     regex = SEGMENT_PATTERN
