@@ -18,13 +18,30 @@ from werkzeug.routing import BaseConverter
 
 from identity.core.bodies import json_body
 from identity.core.identifiers import SEGMENT_PATTERN
+from identity.errors import BadRequest
+
+
+class JsonRefused(BadRequest, ValueError):
+    """The strict reader's refusal; a ``ValueError`` too, so ``get_json(silent=True)`` works."""
 
 
 class StrictJSONProvider(DefaultJSONProvider):
     """``app.json``: serialises as Flask does, reads with the strict reader."""
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        return json_body(s)
+        try:
+            return json_body(s)
+        except BadRequest as exc:
+            raise JsonRefused(exc.text, exc.validation_errors) from None
+
+
+class StrictRequest(flask.Request):
+    """Renders the reader's own 400 (text, ``validationErrors``), not werkzeug's generic one."""
+
+    def on_json_loading_failed(self, e: ValueError | None) -> Any:
+        if isinstance(e, JsonRefused):
+            raise e
+        return super().on_json_loading_failed(e)
 
 
 class StrictArgumentsParser(FlaskParser):
@@ -65,6 +82,7 @@ def install(app: Flask) -> None:
     strict = StrictJSONProvider(app)
     strict.sort_keys, strict.compact = app.json.sort_keys, app.json.compact  # type: ignore[attr-defined]
     app.json = strict
+    app.request_class = StrictRequest
     app.before_request(refuse_unreadable_json)  # after observability's (the request id)
     app.url_map.converters["default"] = IdentifierConverter
     app.url_map.converters["string"] = IdentifierConverter
