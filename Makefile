@@ -50,7 +50,7 @@ load: $(STAMP) ## 60 s of mixed traffic on loopback (PostgreSQL + Redis when up)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	$(PY) bench/load.py
 
-fuzz: $(STAMP) ## A longer schemathesis run over /openapi.json (FUZZ_EXAMPLES=200)
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest tests/fuzz -q
+fuzz: $(STAMP) ## Longer schemathesis + hostile-input (Hypothesis) runs (FUZZ_EXAMPLES=200)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest tests/fuzz tests/hostile -q
 
 .PHONY: help install init run test test-sqlite lint bench load fuzz

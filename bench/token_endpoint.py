@@ -22,7 +22,7 @@ from bench.harness import CONNECTIONS, Row, WrkResult, interleaved, serve, signi
 from bench.peer import check_rs256_token, node_oidc_provider
 
 FORM = "application/x-www-form-urlencoded"
-BODY = "grant_type=client_credentials&scope=bench:read"
+BODY = "grant_type=client_credentials&scope=profile:read"
 PEER_WARMUP = 8  # seconds of discarded traffic before node-oidc-provider's first round
 Load = Callable[[int, int], WrkResult]
 
@@ -48,7 +48,7 @@ def run(ctx: dict[str, float]) -> list[Row]:
         serve(app="bench.bare:sign_only") as floor,
         serve(app="bench.bare:app") as bare,
     ):
-        created = server.cli("clients", "create", "--name", "bench", "--scope", "bench:read")
+        created = server.cli("clients", "create", "--name", "bench", "--scope", "profile:read")
         client_id, secret = str(created["client_id"]), str(created["client_secret"])
         customer, api_key = seed_inbox_callers(server)
         jwks = f"{server.base}/.well-known/jwks.json"

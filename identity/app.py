@@ -16,7 +16,9 @@ from identity.container import build_services
 from identity.extensions import SERVICES, api, migrate
 from identity.http import core_docs
 from identity.http import errors as http_errors
+from identity.http import strict as strict_input
 from identity.http.cores import CoreApp
+from identity.http.gate import BodyGate
 from identity.http.schemas import ErrorSchema
 from identity.metrics import SHARED_DEGRADED
 from identity.models.base import db
@@ -70,6 +72,8 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
         settings, on_degrade=lambda degraded: SHARED_DEGRADED.set(int(degraded))
     )
     observability.init_app(app)
+    strict_input.install(app)  # issue 12: strict JSON bodies, path-segment rule; before blueprints
+
     for name in BLUEPRINTS:
         api.register_blueprint(importlib.import_module(name).blp)
     core_docs.document(api)
@@ -80,6 +84,8 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trust_proxy)  # type: ignore[method-assign]
+    # issue 12: the body gate must stay the outermost middleware (413 before anything acts).
+    app.wsgi_app = BodyGate(app, app.wsgi_app, settings.max_body_bytes)  # type: ignore[method-assign]
     from identity.cli import register as register_cli
 
     register_cli(app)

@@ -111,7 +111,9 @@ def main() -> None:
         click.echo(f"identity: {exc}", err=True)
         sys.exit(2)
     except IdentityError as exc:
-        click.echo(f"identity: {exc.text}", err=True)
+        errors = exc.extra().get("validationErrors") or {}
+        details = "".join(f"; {field}: {' '.join(msgs)}" for field, msgs in errors.items())
+        click.echo(f"identity: {exc.text}{details}", err=True)
         sys.exit(1)
     except OperationalError as exc:
         reason = (

@@ -426,6 +426,20 @@ _VARIABLES: tuple[Variable, ...] = (
         "Lifetime assumed when an upstream does not say (OAuth2 without expires_in)",
     ),
     Variable(
+        "IDENTITY_BROKER_MAX_LIFETIME",
+        "broker_max_lifetime",
+        86400,
+        _int(60),
+        "Longest upstream token lifetime believed; a longer expires_in is clamped to it",
+    ),
+    Variable(
+        "IDENTITY_BROKER_MAX_RETRY_AFTER",
+        "broker_max_retry_after",
+        3600,
+        _int(1),
+        "Longest upstream Retry-After obeyed (seconds); a longer one is clamped to it",
+    ),
+    Variable(
         "IDENTITY_BROKER_IBSSO_LIFETIME",
         "broker_ibsso_lifetime",
         3600,
@@ -619,6 +633,8 @@ class Settings:
     broker_backoff_base: float
     broker_backoff_max: float
     broker_local_ttl: float
+    broker_max_lifetime: int
+    broker_max_retry_after: int
     # --- Infobip Exchange & signed inbound calls
     exchange_base_url: str
     exchange_client_id: str

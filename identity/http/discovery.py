@@ -10,10 +10,11 @@ from flask_smorest import Blueprint
 from identity.crypto.keys import public_pem
 from identity.extensions import services
 from identity.http.schemas import MetadataSchema
+from identity.scopes import KNOWN_SCOPES
 
 blp = Blueprint("discovery", __name__, description="Keys and discovery")
 
-SCOPES = ("admin", "profile:read", "inbox:issue", "upstream:read")
+SCOPES = KNOWN_SCOPES  # the one registry (identity.scopes)
 
 
 def _cacheable(response: Response) -> Response:

@@ -42,6 +42,8 @@ def policy_from(settings: Settings) -> BrokerPolicy:
         jitter=settings.broker_jitter,
         default_lifetime=settings.broker_default_lifetime,
         ibsso_lifetime=settings.broker_ibsso_lifetime,
+        max_lifetime=settings.broker_max_lifetime,
+        max_retry_after=settings.broker_max_retry_after,
         lock_timeout=settings.broker_lock_timeout,
         connect_timeout=settings.broker_connect_timeout,
         read_timeout=settings.broker_read_timeout,

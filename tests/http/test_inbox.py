@@ -103,7 +103,9 @@ def test_api_key_scope_and_presence(app: Flask, client: FlaskClient) -> None:
     body = {"identifier": "u"}
     missing = client.post("/v1/inbox/tokens", json=body)
     assert missing.status_code == 401 and missing.headers["WWW-Authenticate"].startswith("App")
-    wrong = client.post("/v1/inbox/tokens", json=body, headers={"X-API-Key": api_key(app, "x")})
+    wrong = client.post(
+        "/v1/inbox/tokens", json=body, headers={"X-API-Key": api_key(app, "profile:read")}
+    )
     assert wrong.status_code == 403
     bogus = client.post("/v1/inbox/tokens", json=body, headers={"X-API-Key": "idk_nope_nope"})
     assert bogus.status_code == 401
