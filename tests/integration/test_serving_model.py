@@ -25,7 +25,15 @@ pytestmark = pytest.mark.slow
 def client_basic(env: dict[str, str]) -> dict[str, str]:
     created = json.loads(
         run(
-            env, str(BIN / "identity"), "clients", "create", "--name", "c", "--scope", "a", "--json"
+            env,
+            str(BIN / "identity"),
+            "clients",
+            "create",
+            "--name",
+            "c",
+            "--scope",
+            "profile:read",
+            "--json",
         )
     )
     raw = f"{created['client_id']}:{created['client_secret']}".encode()
