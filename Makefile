@@ -33,23 +33,29 @@ test: $(STAMP) browser-deps ## Run the suite on SQLite, then on PostgreSQL + Red
 test-sqlite: $(STAMP) ## Run the suite on SQLite only
 	$(PY) -m pytest
 
-lint: $(STAMP) ## ruff, and hadolint on the Dockerfile
-	$(VENV)/bin/ruff check identity tests bench
+LINT_PATHS := identity tests bench wsgi.py
+
+lint: $(STAMP) ## ruff (check + format), mypy, import-linter contracts (see pyproject.toml), hadolint
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/hadolint Dockerfile
 
 docs: $(STAMP) ## Build docs/ into site/ (mkdocs-material, strict)
 	$(PY) -m pip install -q -e '.[docs]'
 	$(VENV)/bin/mkdocs build --strict
 
-bench: $(STAMP) ## Benchmarks (prints a table); installs wrk if missing
+bench: $(STAMP) ## Benchmarks beside node-oidc-provider 9 (prints a table); installs wrk if missing; needs node + npm
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "make bench needs Node.js >= 20 and npm (the peer, node-oidc-provider 9, runs in the same run): apt-get install nodejs npm" >&2; exit 1; }
 	$(PY) bench/run.py
 
 load: $(STAMP) ## 60 s of mixed traffic on loopback (PostgreSQL + Redis when up); installs wrk if missing
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	$(PY) bench/load.py
 
-fuzz: $(STAMP) ## A longer schemathesis run over /openapi.json (FUZZ_EXAMPLES=200)
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest tests/fuzz -q
+fuzz: $(STAMP) ## Longer schemathesis + hostile-input (Hypothesis) runs (FUZZ_EXAMPLES=200)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest tests/fuzz tests/hostile -q
 
 .PHONY: help install init run test test-sqlite lint docs bench load fuzz

@@ -1,10 +1,11 @@
-"""Reference apps served by the same gunicorn, so that every ratio has a same-run yardstick.
+"""Yardstick apps served by granian with our settings, so every ratio has a same-run yardstick.
 
-- ``app`` ``GET /bare``: bare Flask, the ceiling the broker's cached read is compared with.
+- ``app`` ``GET /bare``: bare Flask, the ceiling of the broker's cached read, /healthz and JWKS
+  (``GET /healthz`` answers too, so the harness can wait for it like for our server).
 - ``app`` ``POST /token``: a bare Flask + PyJWT client-credentials endpoint (Basic check,
   form parse, one RS256 signature) — what the issue calls the "bare Flask+PyJWT" baseline.
 - ``sign_only``: a WSGI callable that reads the body and returns one signature from our signer:
-  the most any WSGI token endpoint can do under this gunicorn configuration.
+  the most any WSGI token endpoint can do under this server configuration.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def _claims() -> dict[str, Any]:
     }
 
 
+@app.get("/healthz")
 @app.get("/bare")
 def bare() -> ResponseReturnValue:
     return jsonify({"authorization": "IBSSO 0123456789abcdef", "token_type": "IBSSO"})

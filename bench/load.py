@@ -1,9 +1,9 @@
 """`make load`: 60 s of mixed traffic on loopback at the highest rate the cores give.
 
-One gunicorn instance (2 workers) over PostgreSQL + Redis when they answer (SQLite otherwise),
-a mock Infobip upstream, and four wrk processes at once — token endpoint, inbox tokens,
-introspection, cached broker reads — each reporting its own requests/s and latency. RSS of
-every worker is read before and after. Bounded in time; loopback only.
+One `identity serve` instance (granian, 2 workers) over PostgreSQL + Redis when they answer
+(SQLite otherwise), a mock Infobip upstream, and four wrk processes at once — token endpoint,
+inbox tokens, introspection, cached broker reads — each reporting its own requests/s and
+latency. RSS of every worker is read before and after. Bounded in time; loopback only.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.broker import mock_upstream  # noqa: E402
+from bench.customers import set_up_inbox  # noqa: E402
 from bench.harness import WrkResult, serve, wrk  # noqa: E402
 
 SECONDS = int(os.environ.get("LOAD_SECONDS", "60"))
@@ -45,7 +46,7 @@ def backing_env() -> dict[str, str]:
 
 
 def worker_rss(master_pid: int) -> dict[int, int]:
-    """RSS in KiB of each gunicorn worker (children of the master)."""
+    """RSS in KiB of each server worker (children of the serving process)."""
     out = subprocess.run(
         ["ps", "-o", "pid=,rss=", "--ppid", str(master_pid)],
         capture_output=True,
@@ -56,7 +57,7 @@ def worker_rss(master_pid: int) -> dict[int, int]:
 
 
 def main() -> int:
-    env_extra = {**backing_env(), "IDENTITY_INBOX_API_KEY": "load-inbox-vendor-key"}
+    env_extra = backing_env()
     try:
         with mock_upstream() as mock_base, serve(env_extra=env_extra) as server:
             return run(server, mock_base)
@@ -72,6 +73,7 @@ def run(server: object, mock_base: str) -> int:
     cli = server.cli  # type: ignore[attr-defined]
     client = cli("clients", "create", "--name", "load", "--scope", "upstream:read profile:read")
     key = cli("api-keys", "create", "--name", "load", "--scope", "inbox:issue")
+    set_up_inbox(server)  # type: ignore[arg-type]
     cli(
         "upstream",
         "add",
@@ -129,7 +131,10 @@ def run(server: object, mock_base: str) -> int:
 
     def mixed(seconds: int) -> None:
         def load(name: str, plan: dict[str, object]) -> None:
-            results[name] = wrk(connections=CONNECTIONS, duration=seconds, threads=1, **plan)  # type: ignore[arg-type]
+            # the mixed run has its own warm-up (WARMUP): no per-wrk one
+            results[name] = wrk(  # type: ignore[arg-type]
+                connections=CONNECTIONS, duration=seconds, threads=1, warmup=0, **plan
+            )
 
         threads = [threading.Thread(target=load, args=item) for item in plans.items()]
         for thread in threads:
@@ -144,7 +149,7 @@ def run(server: object, mock_base: str) -> int:
     after = worker_rss(master)
     print(
         f"\nmixed load: {SECONDS}s, {len(plans)} wrk processes × {CONNECTIONS} connections, "
-        f"gunicorn 2 workers, {time.monotonic() - started:.0f}s wall\n"
+        f"granian 2 workers, {time.monotonic() - started:.0f}s wall\n"
     )
     print("| endpoint | req/s | p50 ms | p99 ms | max ms | errors |")
     print("|---|---|---|---|---|---|")

@@ -16,8 +16,11 @@ from identity.container import build_services
 from identity.extensions import SERVICES, api, migrate
 from identity.http import core_docs
 from identity.http import errors as http_errors
+from identity.http import strict as strict_input
 from identity.http.cores import CoreApp
+from identity.http.gate import BodyGate
 from identity.http.schemas import ErrorSchema
+from identity.metrics import SHARED_DEGRADED
 from identity.models.base import db
 
 # Feature areas served by Flask: each module exposes ``blp`` (a flask-smorest Blueprint).
@@ -29,6 +32,7 @@ BLUEPRINTS = (
     "identity.http.admin",
     "identity.http.admin_users",
     "identity.http.customers",
+    "identity.http.admin_inbox_apps",
     "identity.http.broker",
     "identity.http.exchange",
     "identity.http.adapter",
@@ -65,9 +69,11 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     SmorestBlueprint.ARGUMENTS_PARSER.DEFAULT_VALIDATION_STATUS = 400
     api.init_app(app)
     app.extensions[SERVICES] = build_services(
-        settings, on_degrade=lambda degraded: observability.SHARED_DEGRADED.set(int(degraded))
+        settings, on_degrade=lambda degraded: SHARED_DEGRADED.set(int(degraded))
     )
     observability.init_app(app)
+    strict_input.install(app)  # issue 12: strict JSON bodies, path-segment rule; before blueprints
+
     for name in BLUEPRINTS:
         api.register_blueprint(importlib.import_module(name).blp)
     core_docs.document(api)
@@ -78,6 +84,8 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trust_proxy)  # type: ignore[method-assign]
+    # issue 12: the body gate must stay the outermost middleware (413 before anything acts).
+    app.wsgi_app = BodyGate(app, app.wsgi_app, settings.max_body_bytes)  # type: ignore[method-assign]
     from identity.cli import register as register_cli
 
     register_cli(app)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from flask import Flask
@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "identity.commands.clients",
     "identity.commands.api_keys",
     "identity.commands.upstream",
+    "identity.commands.inbox_apps",
     "identity.commands.dev",
     "identity.commands.serve",
 )
@@ -37,7 +38,7 @@ def emit(payload: dict[str, Any], as_json: bool, human: str) -> None:
     click.echo(json.dumps(payload) if as_json else human)
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     raise click.ClickException(message)
 
 
@@ -45,9 +46,9 @@ def fail(message: str) -> None:
 @with_appcontext
 def init_command() -> None:
     """Migrate the database and create the key ring if empty. Safe to run again."""
-    from identity.services.setup import initialise
+    from identity.setup import initialise
 
-    for line in initialise():
+    for line in initialise(dev_inbox_app=True):
         click.echo(line, err=True)
 
 
@@ -113,7 +114,9 @@ def main() -> None:
         click.echo(f"identity: {exc}", err=True)
         sys.exit(2)
     except IdentityError as exc:
-        click.echo(f"identity: {exc.text}", err=True)
+        errors = exc.extra().get("validationErrors") or {}
+        details = "".join(f"; {field}: {' '.join(msgs)}" for field, msgs in errors.items())
+        click.echo(f"identity: {exc.text}{details}", err=True)
         sys.exit(1)
     except OperationalError as exc:
         reason = (

@@ -3,6 +3,17 @@
 Every variable is declared once in ``_VARIABLES`` with its default and purpose; README's
 configuration table is generated from the same list (``identity config-doc``).
 A bad value stops start-up with one line naming the variable (``ConfigError``).
+
+``Settings`` is a frozen dataclass with one typed field per variable, checked against the
+table at import (a variable without a field, or a field without a variable, fails the import).
+Adding a setting is two lines:
+
+1. a ``Variable("IDENTITY_FOO", "foo", default, parser, "what it is for")`` in ``_VARIABLES``;
+2. the field ``foo: int`` on ``Settings`` (in the same section; the type the parser returns).
+
+Tests and callers override settings by attribute name (``create_app({"foo": 3})``,
+``Settings.from_mapping(env, {"foo": 3})``); an unknown name or a value of the wrong type is a
+``ConfigError``. README's table comes from ``identity config-doc`` (paste it there too).
 Secrets have no defaults: ``identity init`` generates them into ``instance/secrets.env``
 (mode 0600, outside the repo) for the embedded mode; production sets them in the environment.
 """
@@ -10,10 +21,12 @@ Secrets have no defaults: ``identity init`` generates them into ``instance/secre
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import secrets
+import typing
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -152,7 +165,7 @@ _VARIABLES: tuple[Variable, ...] = (
     Variable(
         "IDENTITY_KEY_PASSPHRASE",
         "key_passphrase",
-        None,
+        "",
         _secret(16),
         "Encrypts private signing keys at rest (PKCS#8, AES-256); same on every instance",
         secret=True,
@@ -161,7 +174,7 @@ _VARIABLES: tuple[Variable, ...] = (
     Variable(
         "IDENTITY_SECRET_KEY",
         "secret_key",
-        None,
+        "",
         _secret(32),
         "Signs cookies and CSRF tokens; same on every instance",
         secret=True,
@@ -170,7 +183,7 @@ _VARIABLES: tuple[Variable, ...] = (
     Variable(
         "IDENTITY_HASH_PEPPER",
         "hash_pepper",
-        None,
+        "",
         _secret(32),
         "HMAC key of stored client-secret and API-key hashes; same on every instance",
         secret=True,
@@ -250,14 +263,6 @@ _VARIABLES: tuple[Variable, ...] = (
         "Re-issue a still-fresh token to a client asking again for the same scopes",
     ),
     Variable(
-        "IDENTITY_HOT_PATH",
-        "hot_path",
-        True,
-        _bool,
-        "Answer well-formed token and inbox-token requests in front of Flask (same services "
-        "and responses; anything else goes to the Flask views)",
-    ),
-    Variable(
         "IDENTITY_CLIENT_CACHE_SECONDS",
         "client_cache_seconds",
         2.0,
@@ -306,13 +311,22 @@ _VARIABLES: tuple[Variable, ...] = (
         "inbox_api_key",
         "",
         str,
-        "The inbox vendor API key placed in inbox tokens' `apiKey` claim",
+        "Legacy: an implicit own-key Engagespot app `legacy` puts this in `apiKey` (the "
+        "default app while no stored one is); import the vendor's key instead (docs/inbox.md)",
+    ),
+    Variable(
+        "IDENTITY_INBOX_IAT_BACKDATE",
+        "inbox_iat_backdate",
+        0,
+        _int(0),
+        "Seconds to back-date inbox tokens' `iat`, for a vendor whose clock lags ours "
+        "(`exp` is unchanged)",
     ),
     # --- customers ----------------------------------------------------------------------------
     Variable(
         "IDENTITY_CUSTOMER_ID_SECRET",
         "customer_id_secret",
-        None,
+        "",
         _secret(32),
         "HMAC key of opaque customer IDs; changing it changes every ID",
         secret=True,
@@ -376,7 +390,7 @@ _VARIABLES: tuple[Variable, ...] = (
     Variable(
         "IDENTITY_ENCRYPTION_KEYS",
         "encryption_keys",
-        None,
+        (),
         _list,
         "Fernet keys (space separated, newest first) encrypting upstream credentials, "
         "cached upstream tokens and app-setting secrets; older keys still decrypt",
@@ -410,6 +424,20 @@ _VARIABLES: tuple[Variable, ...] = (
         3600,
         _int(1),
         "Lifetime assumed when an upstream does not say (OAuth2 without expires_in)",
+    ),
+    Variable(
+        "IDENTITY_BROKER_MAX_LIFETIME",
+        "broker_max_lifetime",
+        86400,
+        _int(60),
+        "Longest upstream token lifetime believed; a longer expires_in is clamped to it",
+    ),
+    Variable(
+        "IDENTITY_BROKER_MAX_RETRY_AFTER",
+        "broker_max_retry_after",
+        3600,
+        _int(1),
+        "Longest upstream Retry-After obeyed (seconds); a longer one is clamped to it",
     ),
     Variable(
         "IDENTITY_BROKER_IBSSO_LIFETIME",
@@ -538,31 +566,106 @@ _VARIABLES: tuple[Variable, ...] = (
 )
 
 
-def _defaults() -> dict[str, Any]:
-    return {v.attr: v.default for v in _VARIABLES}
+# Variables whose default is None are computed from others when unset (see ``_derive``).
+DERIVED = ("database_url", "access_audience", "customer_audience", "exchange_redirect_uri")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Settings:
-    """Typed, validated configuration. Build with ``from_env`` or ``from_mapping``."""
+    """Typed, validated configuration: one field per ``_VARIABLES`` entry, of the same name.
 
-    values: dict[str, Any] = field(default_factory=_defaults)
+    Build with ``from_env`` or ``from_mapping``; the fields carry no defaults of their own (the
+    table holds them). Secrets are ``""`` (or ``()``) until set; ``require_secrets`` fails closed.
+    """
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.__dict__["values"][name]
-        except KeyError:
-            raise AttributeError(name) from None
+    # --- foundation
+    database_url: str
+    redis_url: str
+    redis_prefix: str
+    issuer: str
+    keys_dir: str
+    key_passphrase: str
+    secret_key: str
+    hash_pepper: str
+    key_size: int
+    key_promote_after: int
+    keyring_cache_seconds: int
+    jwks_max_age: int
+    clock_leeway: int
+    max_body_bytes: int
+    log_level: str
+    trust_proxy: int
+    # --- token lifetimes
+    access_token_ttl: int
+    access_audience: str
+    max_token_ttl: int
+    reuse_access_tokens: bool
+    client_cache_seconds: float
+    revocation_check_seconds: float
+    customer_token_ttl: int
+    customer_audience: str
+    customer_session_max: int
+    inbox_token_ttl: int
+    inbox_api_key: str
+    inbox_iat_backdate: int
+    # --- customers
+    customer_id_secret: str
+    customer_id_version: str
+    argon2_time_cost: int
+    argon2_memory_kib: int
+    argon2_parallelism: int
+    login_max_failures: int
+    login_max_failures_per_address: int
+    login_window: int
+    allowed_origins: tuple[str, ...]
+    cors_origins: tuple[str, ...]
+    cookie_secure: bool
+    # --- upstream broker
+    encryption_keys: tuple[str, ...]
+    broker_refresh_fraction: float
+    broker_refresh_margin: int
+    broker_jitter: float
+    broker_default_lifetime: int
+    broker_ibsso_lifetime: int
+    broker_lock_timeout: float
+    broker_connect_timeout: float
+    broker_read_timeout: float
+    broker_backoff_base: float
+    broker_backoff_max: float
+    broker_local_ttl: float
+    broker_max_lifetime: int
+    broker_max_retry_after: int
+    # --- Infobip Exchange & signed inbound calls
+    exchange_base_url: str
+    exchange_client_id: str
+    exchange_client_secret: str
+    exchange_signing_secret: str
+    exchange_redirect_uri: str
+    exchange_scope: str
+    exchange_portal_origins: tuple[str, ...]
+    exchange_token_lifetime: int
+    signature_window: int
+    hub_app_secret: str
+    adapter_access_token: str
+
+    def __post_init__(self) -> None:
+        # The last guard: a parser or _derive returning the wrong type stops here too.
+        for name, hint in _FIELD_TYPES.items():
+            problem = _type_problem(getattr(self, name), hint)
+            if problem:
+                raise ConfigError(name, problem)
 
     def __repr__(self) -> str:  # never print secrets
         shown = {
-            v.attr: ("***" if v.secret and self.values.get(v.attr) else self.values.get(v.attr))
+            v.attr: "***" if v.secret and getattr(self, v.attr) else getattr(self, v.attr)
             for v in _VARIABLES
         }
         return f"Settings({shown})"
 
     def replace(self, **changes: Any) -> Settings:
-        return dataclasses.replace(self, values={**self.values, **changes})
+        """A copy with ``changes`` (attribute names); derived values are not recomputed."""
+        _check_overrides(changes)
+        return dataclasses.replace(self, **changes)
 
     @classmethod
     def from_env(
@@ -580,22 +683,24 @@ class Settings:
     def from_mapping(
         cls, env: Mapping[str, str], overrides: Mapping[str, Any] | None = None
     ) -> Settings:
-        values = _defaults()
+        """Parse ``env`` (variable names), then apply ``overrides`` (attribute names, typed)."""
+        values = {v.attr: v.default for v in _VARIABLES}
         for var in _VARIABLES:
             raw = env.get(var.env)
-            if raw is None or (raw == "" and var.default is None):
-                continue
+            if raw is None or (raw == "" and (var.default is None or var.generated)):
+                continue  # empty = unset for derived values and secrets
             try:
                 values[var.attr] = var.parse(raw)
             except ValueError as exc:
                 raise ConfigError(var.env, str(exc)) from None
+        _check_overrides(overrides or {})
         values.update(overrides or {})
-        return cls(values=_derive(values))
+        return cls(**_derive(values))
 
     def require_secrets(self) -> None:
         """Fail closed: a generated secret that is still missing stops start-up."""
         for var in _VARIABLES:
-            if var.generated and not self.values.get(var.attr):
+            if var.generated and not getattr(self, var.attr):
                 raise ConfigError(
                     var.env, "required (set it, or run `identity init` to generate one)"
                 )
@@ -603,7 +708,6 @@ class Settings:
 
 def _derive(values: dict[str, Any]) -> dict[str, Any]:
     issuer = values["issuer"]
-    values.setdefault("database_url", None)
     if not values["database_url"]:
         values["database_url"] = f"sqlite:///{(INSTANCE_DIR / 'identity.db').resolve()}"
     values["access_audience"] = values["access_audience"] or f"{issuer}/api"
@@ -619,6 +723,65 @@ def _derive(values: dict[str, Any]) -> dict[str, Any]:
     if max(lifetimes) > values["max_token_ttl"]:
         raise ConfigError("IDENTITY_MAX_TOKEN_TTL", "must be at least every token lifetime")
     return values
+
+
+def _check_overrides(overrides: Mapping[str, Any]) -> None:
+    """Overrides skip the parsers: each must name a field and fit its type."""
+    for name, value in overrides.items():
+        if name not in _FIELD_TYPES:
+            near = difflib.get_close_matches(name, _FIELD_TYPES, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise ConfigError(name, f"not a setting{hint}; settings are named as in _VARIABLES")
+        problem = _type_problem(value, _FIELD_TYPES[name])
+        if problem:
+            raise ConfigError(name, problem)
+
+
+def _type_problem(value: Any, hint: Any) -> str | None:
+    """Why ``value`` does not fit the field type ``hint`` (None if it does); never shows it."""
+    expected = typing.get_origin(hint) or hint
+    if expected is float:
+        fits = isinstance(value, int | float) and not isinstance(value, bool)
+    elif expected is int:
+        fits = isinstance(value, int) and not isinstance(value, bool)
+    elif expected is tuple:
+        fits = isinstance(value, tuple) and all(isinstance(item, str) for item in value)
+    else:
+        fits = isinstance(value, expected)
+    return None if fits else f"must be {_type_name(hint)}, not {type(value).__name__}"
+
+
+def _type_name(hint: Any) -> str:
+    return "a tuple of str" if typing.get_origin(hint) is tuple else str(hint.__name__)
+
+
+def check_fields(cls: type, table: tuple[Variable, ...]) -> dict[str, Any]:
+    """The field types of ``cls``, after proving they match ``table`` name for name.
+
+    Runs at import: a variable without a field (or a field without a variable), a default of
+    the wrong type, or a None default that ``_derive`` does not fill stops the import."""
+    hints = typing.get_type_hints(cls)
+    fields = [f.name for f in dataclasses.fields(cls)]
+    attrs = [v.attr for v in table]
+    missing = [a for a in attrs if a not in fields]
+    extra = [f for f in fields if f not in attrs]
+    if missing or extra:
+        raise TypeError(
+            f"{cls.__name__} and _VARIABLES disagree: variables without a field {missing}, "
+            f"fields without a variable {extra}"
+        )
+    for var in table:
+        if var.default is None:
+            if var.attr not in DERIVED:
+                raise TypeError(f"{var.env}: default None, but _derive does not compute it")
+            continue
+        problem = _type_problem(var.default, hints[var.attr])
+        if problem:
+            raise TypeError(f"{var.env}: default {problem} ({cls.__name__}.{var.attr})")
+    return hints
+
+
+_FIELD_TYPES = check_fields(Settings, _VARIABLES)
 
 
 def _read_env_file(path: Path) -> dict[str, str]:

@@ -18,6 +18,7 @@ from identity.services.clients import ClientService
 from identity.services.customers import CustomerService
 from identity.services.exchange import ExchangeService
 from identity.services.inbox import InboxService
+from identity.services.inbox_apps import InboxApps
 from identity.services.keys import KeyService
 from identity.services.sessions import CustomerSessions, SessionEnder
 from identity.services.throttle import LoginThrottle
@@ -40,6 +41,7 @@ class Services:
     customers: CustomerService
     login_throttle: LoginThrottle
     customer_sessions: CustomerSessions
+    inbox_apps: InboxApps
     inbox: InboxService
     broker: Broker
     upstream: UpstreamService
@@ -70,6 +72,7 @@ def build_services(
     throttle = LoginThrottle(shared, settings)
     sessions = CustomerSessions(customers, tokens, throttle, shared, settings)
     broker = build_broker(settings, shared)
+    inbox_apps = InboxApps(settings)
     return Services(
         settings=settings,
         shared=shared,
@@ -82,7 +85,8 @@ def build_services(
         customers=customers,
         login_throttle=throttle,
         customer_sessions=sessions,
-        inbox=InboxService(sessions, tokens),
+        inbox_apps=inbox_apps,
+        inbox=InboxService(sessions, keys, inbox_apps, settings),
         broker=broker,
         upstream=UpstreamService(settings, broker),
         exchange=ExchangeService(settings),

@@ -19,7 +19,7 @@ from identity.app import create_app
 from identity.crypto import keys as keycrypto
 from identity.extensions import services
 from identity.models.base import db
-from identity.services.setup import initialise
+from identity.setup import initialise
 from tests import backends
 
 TEST_SECRETS: dict[str, Any] = {

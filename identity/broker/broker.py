@@ -283,7 +283,10 @@ class Broker:
                 destroyed = self._destroy_live_session(spec, stored, entry, now)
             fetched = self._call(spec)
         except UpstreamError as exc:
-            return self._failed(spec.name, exc, None if destroyed else fallback, state, now)
+            # Back off from when the failure is known, not from when the call began: a call
+            # that times out after the backoff would otherwise leave no backoff at all.
+            known = self.clock()
+            return self._failed(spec.name, exc, None if destroyed else fallback, state, known)
         token = self._store(spec.name, fetched, fence, now)
         if state.failures:
             self.store.clear_failures(spec.name)
@@ -314,9 +317,10 @@ class Broker:
         return True
 
     def _store(self, name: str, fetched: upstream.Fetched, fence: int, now: float) -> Token:
-        refresh_at = self.policy.refresh_at(now, fetched.lifetime, self._rng)
-        token = Token(fetched.token_type, fetched.value, now, now + fetched.lifetime, refresh_at)
-        record = StoredToken(self._box.seal(token.header), now, now + fetched.lifetime, refresh_at)
+        lifetime = self.policy.lifetime(fetched.lifetime)
+        refresh_at = self.policy.refresh_at(now, lifetime, self._rng)
+        token = Token(fetched.token_type, fetched.value, now, now + lifetime, refresh_at)
+        record = StoredToken(self._box.seal(token.header), now, now + lifetime, refresh_at)
         if not self.store.save(name, record, fence, now):
             log.warning("upstream %s: lease lost before the token was stored", name)
         self._remember(name, _Local(token, record.sealed, now + self.policy.local_ttl))
@@ -334,7 +338,10 @@ class Broker:
         """Open the breaker for an exponentially growing time; serve the fallback or raise."""
         failures = previous.failures + 1
         kind = "unauthorized" if isinstance(exc, UpstreamUnauthorized) else "unavailable"
-        state = BreakerState(failures, now + self.policy.backoff(failures), kind)
+        delay = self.policy.backoff(failures)
+        if isinstance(exc, upstream.UpstreamThrottled):  # RFC 6585 §4: not before Retry-After
+            delay = max(delay, min(exc.wait, float(self.policy.max_retry_after)))
+        state = BreakerState(failures, now + delay, kind)
         self.store.record_failure(name, state)
         self._kinds[name] = kind
         log.warning("upstream %s failed (%s), attempt %d; backing off", name, kind, failures)

@@ -91,6 +91,8 @@ class BrokerPolicy:
     jitter: float = 0.05
     default_lifetime: int = 3600
     ibsso_lifetime: int = 3600
+    max_lifetime: int = 86400  # a longer upstream lifetime is clamped (absurd expires_in)
+    max_retry_after: int = 3600  # a longer upstream Retry-After is clamped
     lock_timeout: float = 15.0
     connect_timeout: float = 3.0
     read_timeout: float = 10.0
@@ -109,6 +111,10 @@ class BrokerPolicy:
         by_margin = obtained + lifetime - self.refresh_margin
         target = min(by_fraction, by_margin) if by_margin > obtained + lifetime / 2 else by_fraction
         return target - rng.uniform(0, self.jitter) * lifetime
+
+    def lifetime(self, seconds: float) -> float:
+        """An upstream lifetime, clamped to ``max_lifetime`` (10^12 s would overflow dates)."""
+        return min(seconds, float(self.max_lifetime))
 
     def backoff(self, failures: int) -> float:
         """Exponential backoff after ``failures`` consecutive failures: base × 2^(n−1), capped."""

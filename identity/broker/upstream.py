@@ -7,7 +7,10 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -19,6 +22,14 @@ from identity.errors import UpstreamUnauthorized, UpstreamUnavailable
 log = logging.getLogger(__name__)
 SESSION = "/auth/1/session"
 OAUTH2 = "/auth/1/oauth2/token"
+
+
+class UpstreamThrottled(UpstreamUnavailable):
+    """The upstream answered 429 (or 503) with ``Retry-After``: no call before ``wait`` s."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__("The upstream asked us to slow down", retry_after=math.ceil(wait))
+        self.wait = wait
 
 
 @dataclass(frozen=True)
@@ -53,7 +64,33 @@ def _send(
     return response
 
 
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    """``Retry-After`` as seconds from now (RFC 9110 §10.2.3: delay-seconds or an HTTP-date).
+
+    An HTTP-date is measured against the response's own ``Date`` (same clock), else ours.
+    """
+    value = response.headers.get("Retry-After", "").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+        sent = (
+            parsedate_to_datetime(response.headers["Date"]) if "Date" in response.headers else None
+        )
+    except (TypeError, ValueError, IndexError, KeyError):
+        return None
+    if when.tzinfo is None or (sent is not None and sent.tzinfo is None):
+        return None
+    reference = sent.timestamp() if sent is not None else time.time()
+    return max(0.0, when.timestamp() - reference)
+
+
 def _check(response: httpx.Response, spec: ConnectionSpec, call: str) -> None:
+    if response.status_code in (429, 503):  # RFC 6585 §4, RFC 9110 §15.6.4: obey Retry-After
+        wait = retry_after_seconds(response)
+        if wait is not None:
+            _count(spec, call, f"http_{response.status_code}")
+            raise UpstreamThrottled(wait)
     if response.status_code in (401, 403):
         _count(spec, call, "rejected")
         raise UpstreamUnauthorized()

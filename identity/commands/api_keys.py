@@ -62,7 +62,8 @@ def list_keys(as_json: bool) -> None:
 def revoke(key_id: str, as_json: bool) -> None:
     """Revoke an API key: refused from the next request on."""
     row = services().api_keys.revoke(key_id)
-    emit({"id": row.id, "revoked_at": row.revoked_at.isoformat()}, as_json, f"revoked {key_id}")
+    revoked_at = row.revoked_at.isoformat() if row.revoked_at is not None else None
+    emit({"id": row.id, "revoked_at": revoked_at}, as_json, f"revoked {key_id}")
 
 
 commands = [api_keys_group]

@@ -67,7 +67,7 @@ def serve_command(bind: str, workers: int, threads: int) -> None:
     from granian.constants import Interfaces
     from granian.server import Server
 
-    from identity.services.setup import check_startup
+    from identity.setup import check_startup
 
     host, port = parse_bind(bind)
     check_startup(current_app)  # a ConfigError here is one line and exit code 2

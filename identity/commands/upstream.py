@@ -9,9 +9,16 @@ import click
 from flask.cli import with_appcontext
 
 from identity.broker.model import METHODS
-from identity.cli import emit
+from identity.cli import emit, fail
 from identity.extensions import services
-from identity.services.upstream import NewConnection, rfc3339
+from identity.services.upstream import REQUIRED, NewConnection, rfc3339
+
+SECRET_KIND = {
+    "ibsso": "the password",
+    "basic": "the password",
+    "oauth2": "the client secret",
+    "api_key": "the API key",
+}
 
 
 def _service() -> Any:
@@ -38,6 +45,13 @@ def upstream_group() -> None:
 @with_appcontext
 def add(secret_stdin: bool, as_json: bool, **options: Any) -> None:
     """Create a connection; the secret is read from stdin and sealed at rest."""
+    method = options["method"]
+    if not secret_stdin and "secret" in REQUIRED.get(method, ()):
+        fail(
+            f"method {method} needs a secret ({SECRET_KIND.get(method, 'secret')}); give it on "
+            f"stdin with --secret-stdin, e.g. printf '%s' \"$SECRET\" | identity upstream add "
+            "... --secret-stdin"
+        )
     secret = sys.stdin.readline().rstrip("\r\n") if secret_stdin else None
     row = _service().add(NewConnection(secret=secret or None, **options))
     emit({"name": row.name, "method": row.method}, as_json, f"added {row.name} ({row.method})")

@@ -14,7 +14,7 @@ from identity.services.customers import CustomerService
 
 
 def _customers() -> CustomerService:
-    return services().customers  # type: ignore[no-any-return]
+    return services().customers
 
 
 @click.group("users")

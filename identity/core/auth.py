@@ -7,9 +7,10 @@ the revocation list. 401 carries ``WWW-Authenticate`` (RFC 6750 §3); a missing 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
+from identity.core.http import Headers
 from identity.errors import Forbidden, Unauthorized
 from identity.services.api_keys import ApiKeyPrincipal, ApiKeyService
 from identity.services.tokens import TokenService
@@ -32,15 +33,15 @@ def split_authorization(header: str) -> tuple[str, str]:
     return scheme.lower(), value.strip()
 
 
-def bearer_from(headers: Mapping[str, str]) -> str | None:
+def bearer_from(headers: Headers) -> str | None:
     """The access token from ``Authorization: Bearer|OAuth <token>``, if any."""
-    scheme, value = split_authorization(headers.get("Authorization", ""))
+    scheme, value = split_authorization(headers.get("Authorization") or "")
     return value if scheme in ACCESS_SCHEMES and value else None
 
 
-def api_key_from(headers: Mapping[str, str]) -> str | None:
+def api_key_from(headers: Headers) -> str | None:
     """``Authorization: App <key>`` first, else the ``X-API-Key`` header."""
-    scheme, value = split_authorization(headers.get("Authorization", ""))
+    scheme, value = split_authorization(headers.get("Authorization") or "")
     if scheme == "app" and value:
         return value
     return headers.get("X-API-Key") or None
@@ -56,7 +57,7 @@ class Credentials:
     def __repr__(self) -> str:
         return "Credentials(***)"
 
-    def access(self, headers: Mapping[str, str], scopes: Iterable[str]) -> dict[str, Any]:
+    def access(self, headers: Headers, scopes: Iterable[str]) -> dict[str, Any]:
         """Claims of a valid access token carrying ``scopes``; 401/403 otherwise."""
         token = bearer_from(headers)
         if token is None:
@@ -71,7 +72,7 @@ class Credentials:
             raise Forbidden("The access token lacks a required scope")
         return claims
 
-    def api_key(self, headers: Mapping[str, str], scopes: Iterable[str]) -> ApiKeyPrincipal:
+    def api_key(self, headers: Headers, scopes: Iterable[str]) -> ApiKeyPrincipal:
         """The principal of a valid API key carrying ``scopes``; 401/403 otherwise."""
         key = api_key_from(headers)
         if key is None:

@@ -7,26 +7,25 @@ cookie that changes state must also come from an allowed origin (``Origin``, els
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from urllib.parse import urlsplit
 
 from identity.core.auth import AuthenticationRequired, split_authorization
+from identity.core.http import Headers
 from identity.errors import Forbidden
 
 COOKIE = "customer_session"
 
 
-def request_origin(headers: Mapping[str, str]) -> str | None:
+def request_origin(headers: Headers) -> str | None:
     origin = headers.get("Origin")
     if origin:
         return origin
-    referer = urlsplit(headers.get("Referer", ""))
+    referer = urlsplit(headers.get("Referer") or "")
     return f"{referer.scheme}://{referer.netloc}" if referer.scheme and referer.netloc else None
 
 
-def check_origin(
-    headers: Mapping[str, str], allowed: Collection[str], required: bool = True
-) -> None:
+def check_origin(headers: Headers, allowed: Collection[str], required: bool = True) -> None:
     """403 unless the request's origin is an allowed one (absent is fine when not required)."""
     origin = request_origin(headers)
     if origin is None and not required:
@@ -36,10 +35,10 @@ def check_origin(
 
 
 def customer_token(
-    headers: Mapping[str, str], cookie: str | None, allowed: Collection[str]
+    headers: Headers, cookie: str | None, allowed: Collection[str]
 ) -> tuple[str, bool]:
     """``(token, from_cookie)``: Bearer first, else the cookie (then with the origin check)."""
-    scheme, value = split_authorization(headers.get("Authorization", ""))
+    scheme, value = split_authorization(headers.get("Authorization") or "")
     if scheme == "bearer" and value:
         return value, False
     if cookie:
@@ -49,7 +48,7 @@ def customer_token(
 
 
 def customer_headers(
-    headers: Mapping[str, str], method: str, cors_origins: Collection[str]
+    headers: Headers, method: str, cors_origins: Collection[str]
 ) -> list[tuple[str, str]]:
     """No caching of tokens; CORS for the configured frontend origins (off when empty)."""
     out = [("Cache-Control", "no-store"), ("Pragma", "no-cache")]

@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
-from typing import Any
+from typing import Any, Protocol
 
 from identity.errors import MethodNotAllowed
 
@@ -24,19 +24,25 @@ def authlib_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(name, value) for name, value in headers if name.lower() not in _OURS]
 
 
+class Headers(Protocol):
+    """Request headers looked up by name, case-insensitively (WSGI environ or werkzeug)."""
+
+    def get(self, key: str, /) -> str | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Request:
     """One HTTP request: ``headers`` is case-insensitive (``get("Authorization")``)."""
 
     method: str
     path: str
-    headers: Mapping[str, str]
+    headers: Headers
     body: bytes = b""
     remote_addr: str = "-"
 
     @property
     def mimetype(self) -> str:
-        return self.headers.get("Content-Type", "").partition(";")[0].strip().lower()
+        return (self.headers.get("Content-Type") or "").partition(";")[0].strip().lower()
 
     def cookie(self, name: str) -> str | None:
         raw = self.headers.get("Cookie")

@@ -6,13 +6,13 @@ rules, the vendor formats and the keys live in ``InboxService``.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from typing import Any
 
 from identity.core.auth import Credentials
 from identity.core.bodies import JSON, json_object
 from identity.core.browser import customer_headers, customer_token
-from identity.core.http import Request, Response, by_method, json_response
+from identity.core.http import Headers, Request, Response, by_method, json_response
 from identity.errors import BadRequest
 from identity.services.inbox import InboxService
 
@@ -60,7 +60,7 @@ class InboxEndpoints:
     def __repr__(self) -> str:
         return "InboxEndpoints()"
 
-    def response_headers(self, headers: Mapping[str, str], method: str) -> list[tuple[str, str]]:
+    def response_headers(self, headers: Headers, method: str) -> list[tuple[str, str]]:
         """On every answer, errors included: no caching, CORS for the frontend origins."""
         return customer_headers(headers, method, self.cors_origins)
 

@@ -27,7 +27,9 @@ from identity.oauth.server import Server
 def _call(request: Request) -> OAuthCall:
     """The request as Authlib sees it, with each parameter at most once."""
     params = single_params(body_pairs(request.mimetype, request.body))
-    return OAuthCall(request.method, request.path, request.headers, params)
+    # Authlib and our client authentication read one header: Authorization (RFC 6749 §2.3.1).
+    headers = {"Authorization": request.headers.get("Authorization") or ""}
+    return OAuthCall(request.method, request.path, headers, params)
 
 
 def _respond(result: tuple[int, Any, list[tuple[str, str]]]) -> Response:
@@ -60,4 +62,5 @@ class OAuthEndpoints:
         return by_method(request, {"POST": lambda r: self._endpoint("revocation", r)})
 
     def _endpoint(self, name: str, request: Request) -> Response:
-        return _respond(self.server.create_endpoint_response(name, _call(request)))
+        result = self.server.create_endpoint_response(name, _call(request))  # type: ignore[no-untyped-call]
+        return _respond(result)

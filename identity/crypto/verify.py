@@ -46,7 +46,6 @@ def verify(
     key = lookup(kid)
     if key is None:
         raise InvalidToken()
-    options: dict[str, Any] = {"require": list(required), "verify_aud": audience is not None}
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
@@ -55,7 +54,7 @@ def verify(
             audience=audience,
             issuer=issuer,
             leeway=leeway,
-            options=options,
+            options={"require": list(required), "verify_aud": audience is not None},
         )
     except jwt.PyJWTError:
         raise InvalidToken() from None

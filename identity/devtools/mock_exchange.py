@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from flask import Blueprint, Flask, Response, current_app, jsonify, redirect, request
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 exchange_bp = Blueprint("mock_exchange", __name__)
 
@@ -82,13 +83,13 @@ def _oauth_error(error: str, status: int = 400) -> Response:
     return response
 
 
-def _redirect(uri: str, **params: str) -> Response:
+def _redirect(uri: str, **params: str) -> WerkzeugResponse:
     separator = "&" if "?" in uri else "?"
     return redirect(f"{uri}{separator}{urlencode(params)}", code=302)
 
 
 @exchange_bp.get("/exchange/1/oauth/authorize")
-def authorize() -> Response:
+def authorize() -> WerkzeugResponse:
     """Auto-approve (or deny) and send the browser back with a fresh code."""
     mock, args = state(), request.args
     mock.calls.append("authorize")

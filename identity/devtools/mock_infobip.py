@@ -7,7 +7,8 @@ endpoints. Knobs (all settable while it runs):
     lifetime      seconds an issued token lives (oauth2 ``expires_in``; IBSSO sessions too)
     expires_in    "number" | "string" | "missing": how oauth2 ``expires_in`` is sent
     latency       seconds every auth call waits before answering
-    failure       None | "500" | "timeout" | "garbage" | "401": how auth calls fail
+    failure       None | "500" | "timeout" | "garbage" | "401" | "429": how auth calls fail
+    retry_after   the ``Retry-After`` value sent with a "429" failure (seconds or an HTTP-date)
     fail_times    None = fail every call while ``failure`` is set; N = only the next N calls
     hang          seconds a "timeout" failure sleeps (longer than the caller's read timeout)
     username/password, client_id/client_secret: the credentials accepted (401 otherwise)
@@ -33,7 +34,7 @@ from identity.devtools.mock_exchange import exchange_bp
 SESSION = "/auth/1/session"
 OAUTH2 = "/auth/1/oauth2/token"
 STATS = "/_mock/calls"  # GET: the call counters as JSON (for a mock run in another process)
-FAILURES = (None, "500", "timeout", "garbage", "401")
+FAILURES = (None, "500", "timeout", "garbage", "401", "429")
 
 
 @dataclass
@@ -46,6 +47,7 @@ class MockState:
     failure: str | None = None
     fail_times: int | None = None
     hang: float = 5.0
+    retry_after: str = "120"
     username: str = "user"
     password: str = "pass"  # noqa: S105 - a development fixture, not a secret
     client_id: str = "client"
@@ -109,6 +111,10 @@ def _failure_response() -> tuple[Response, int] | Response | None:
         return Response("<html>definitely not json", status=200, mimetype="application/json")
     if mode == "401":
         return _error(401, "UNAUTHORIZED", "Invalid login details")
+    if mode == "429":
+        response, status = _error(429, "TOO_MANY_REQUESTS", "Too many requests")
+        response.headers["Retry-After"] = state.retry_after
+        return response, status
     return None
 
 

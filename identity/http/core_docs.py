@@ -13,7 +13,7 @@ from marshmallow import Schema, fields, validate
 from werkzeug.routing import Rule
 
 from identity.core.bodies import FORM, JSON
-from identity.http.schemas import ErrorSchema, OAuthErrorSchema
+from identity.http.schemas import ErrorSchema, HealthSchema, JwksSchema, OAuthErrorSchema
 
 
 class TokenRequestSchema(Schema):
@@ -50,11 +50,11 @@ class IntrospectionSchema(Schema):
     jti = fields.String()
 
 
-class InboxAppSchema(Schema):
+class InboxAppChoiceSchema(Schema):
     app = fields.String(metadata={"description": "inbox app name; default: the default app"})
 
 
-class IdentifierSchema(InboxAppSchema):
+class IdentifierSchema(InboxAppChoiceSchema):
     identifier = fields.String(required=True, validate=validate.Length(1, 256))
 
 
@@ -104,6 +104,14 @@ OAUTH_ERRORS = {400: "RFC 6749 §5.2 error", 401: "invalid_client"}
 
 def document(api: Api) -> None:
     """Add the core endpoints' operations to the API's OpenAPI document."""
+    for path, summary, tag, schema in (
+        ("/healthz", "200 while the process serves", "ops", HealthSchema),
+        ("/.well-known/jwks.json", "The public signing keys (RFC 7517)", "discovery", JwksSchema),
+    ):
+        responses = _responses((200, schema), {}, oauth=False)
+        api.spec.path(
+            rule=Rule(path), operations={"get": _operation(summary, tag, None, responses)}
+        )
     form_or_json = {FORM, JSON}
     token = _operation(
         "Client credentials grant (RFC 6749 §4.4): an RFC 9068 JWT access token",
@@ -134,7 +142,7 @@ def document(api: Api) -> None:
             "post": _operation(
                 "The inbox token of the logged-in customer (customer token as Bearer or cookie)",
                 "inbox",
-                {"required": False, **_content(InboxAppSchema)},
+                {"required": False, **_content(InboxAppChoiceSchema)},
                 _responses(
                     (200, InboxTokenSchema),
                     {**inbox_errors, 403: "cookie from a foreign origin"},

@@ -16,18 +16,20 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
 from authlib.oauth2 import OAuth2Error
 from flask import Flask
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 
 from identity.core import errors as core_errors
 from identity.core.broker import AuthorizationEndpoint
-from identity.core.http import Request, Response
+from identity.core.discovery import DiscoveryEndpoints
+from identity.core.http import Headers, Request, Response
 from identity.core.inbox import InboxEndpoints
 from identity.core.oauth import OAuthEndpoints
-from identity.errors import BadRequest, IdentityError, InternalError, PayloadTooLarge
+from identity.errors import IdentityError, InternalError
 from identity.extensions import services
-from identity.http.errors import database_unavailable, log_unexpected
+from identity.http.errors import database_unavailable, log_unexpected, value_refused
 from identity.observability import bind_request_id, new_request_id, record_request
 
 log = logging.getLogger(__name__)
@@ -71,7 +73,7 @@ class Route:
     rule: str  # the metrics label, as Flask's url_rule would be
     handle: Callable[[Request], Response]
     oauth: bool
-    extra_headers: Callable[[Mapping[str, str], str], list[tuple[str, str]]] | None = None
+    extra_headers: Callable[[Headers, str], list[tuple[str, str]]] | None = None
 
 
 def wsgi_path(environ: Environ) -> str:
@@ -87,17 +89,19 @@ class CoreApp:
         built = services(app)
         settings = built.settings
         oauth = OAuthEndpoints(built.oauth)
+        discovery = DiscoveryEndpoints(built.keys, settings.jwks_max_age)
         inbox = InboxEndpoints(
             built.inbox, built.credentials, settings.allowed_origins, settings.cors_origins
         )
         self.broker = AuthorizationEndpoint(built.upstream, built.credentials)
         self.app = app
         self.fallback = fallback
-        self.max_body = settings.max_body_bytes
         self.routes = {
             "/access_token": Route("/access_token", oauth.token, oauth=True),
             "/oauth/token": Route("/oauth/token", oauth.token, oauth=True),
             "/introspect": Route("/introspect", oauth.introspect, oauth=True),
+            "/healthz": Route("/healthz", discovery.health, oauth=False),
+            "/.well-known/jwks.json": Route("/.well-known/jwks.json", discovery.jwks, False),
             "/revoke": Route("/revoke", oauth.revoke, oauth=True),
             "/inbox/token": Route("/inbox/token", inbox.customer, False, inbox.response_headers),
             "/v1/inbox/tokens": Route(
@@ -151,22 +155,15 @@ class CoreApp:
             return core_errors.render(exc, route.oauth)
         except (OperationalError, InterfaceError) as exc:
             return core_errors.render(database_unavailable(exc), route.oauth)
+        except (DataError, psycopg.DataError) as exc:
+            return core_errors.render(value_refused(exc), route.oauth)
         except Exception as exc:  # noqa: BLE001 - logged with its request id; never a traceback out
             log_unexpected(exc, path)
             return core_errors.render(InternalError(), route.oauth)
 
-    def _read_body(self, environ: Environ) -> bytes:
-        """The whole body, at most ``max_body`` bytes (contract §0: 413 past that)."""
-        stream = environ["wsgi.input"]
-        length = str(environ.get("CONTENT_LENGTH") or "").strip()
-        if length:
-            if not length.isdigit():
-                raise BadRequest("Invalid Content-Length")
-            size = int(length)
-            if size > self.max_body:
-                raise PayloadTooLarge()
-            return stream.read(size) if size else b""
-        body = stream.read(self.max_body + 1)  # chunked or unknown length
-        if len(body) > self.max_body:
-            raise PayloadTooLarge()
-        return bytes(body)
+    @staticmethod
+    def _read_body(environ: Environ) -> bytes:
+        """The whole body: ``identity.http.gate`` has bounded it and buffered a chunked one."""
+        length = str(environ.get("CONTENT_LENGTH") or "")
+        size = int(length) if length.isdigit() else 0
+        return bytes(environ["wsgi.input"].read(size)) if size else b""

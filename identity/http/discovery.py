@@ -1,4 +1,5 @@
-"""Keys and discovery: JWKS (RFC 7517), server metadata (RFC 8414), the inbox PEM."""
+"""Discovery: server metadata (RFC 8414) and the inbox PEM (the JWKS is a core:
+``identity.core.discovery``)."""
 
 from __future__ import annotations
 
@@ -8,24 +9,17 @@ from flask_smorest import Blueprint
 
 from identity.crypto.keys import public_pem
 from identity.extensions import services
-from identity.http.schemas import JwksSchema, MetadataSchema
+from identity.http.schemas import MetadataSchema
+from identity.scopes import KNOWN_SCOPES
 
 blp = Blueprint("discovery", __name__, description="Keys and discovery")
 
-SCOPES = ("admin", "profile:read", "inbox:issue", "upstream:read")
+SCOPES = KNOWN_SCOPES  # the one registry (identity.scopes)
 
 
 def _cacheable(response: Response) -> Response:
     response.headers["Cache-Control"] = f"public, max-age={services().settings.jwks_max_age}"
     return response
-
-
-@blp.route("/.well-known/jwks.json")
-class Jwks(MethodView):
-    @blp.response(200, JwksSchema)
-    def get(self) -> Response:
-        """The public signing keys: active, next (pre-published) and retired-but-valid."""
-        return _cacheable(jsonify(services().keys.jwks()))
 
 
 @blp.route("/.well-known/oauth-authorization-server")

@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
 from authlib.oauth2 import OAuth2Error
 from flask import Flask, Response, request
 from marshmallow import ValidationError
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import MethodNotAllowed as WerkzeugMethodNotAllowed
 
@@ -30,6 +31,7 @@ from identity.errors import (
     ServiceUnavailable,
     Unauthorized,
 )
+from identity.models.base import db
 from identity.observability import request_id
 
 log = logging.getLogger(__name__)
@@ -134,6 +136,21 @@ def handle_database_down(exc: Exception) -> Response:
     return _render(database_unavailable(exc))
 
 
+def value_refused(exc: Exception) -> BadRequest:
+    """A value the database cannot hold (U+0000 in PostgreSQL text, ...) is the caller's 400."""
+    db.session.rollback()
+    log.info(
+        "value refused by the database: %s",
+        type(exc).__name__,  # never the statement or its parameters: they may hold secrets
+        extra={"fields": {"request_id": request_id()}},
+    )
+    return BadRequest("A value in the request cannot be stored")
+
+
+def handle_data_error(exc: Exception) -> Response:
+    return _render(value_refused(exc))
+
+
 def log_unexpected(exc: BaseException, path: str) -> None:
     """Log with the request id; the body never holds a traceback."""
     log.error(
@@ -155,4 +172,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(OAuth2Error, handle_oauth2_error)
     app.register_error_handler(OperationalError, handle_database_down)
     app.register_error_handler(InterfaceError, handle_database_down)
+    app.register_error_handler(DataError, handle_data_error)
+    app.register_error_handler(psycopg.DataError, handle_data_error)  # should one escape unwrapped
     app.register_error_handler(Exception, handle_unexpected)

@@ -1,8 +1,6 @@
-"""Operations: liveness, readiness, Prometheus metrics."""
+"""Operations: readiness and Prometheus metrics (liveness, ``/healthz``, is a core)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import redis
 from flask import Response, jsonify
@@ -17,14 +15,6 @@ from identity.models.base import db
 from identity.observability import metrics_text
 
 blp = Blueprint("ops", __name__, description="Operations")
-
-
-@blp.route("/healthz")
-class Health(MethodView):
-    @blp.response(200, HealthSchema)
-    def get(self) -> dict[str, Any]:
-        """200 while the process serves."""
-        return {"status": "ok"}
 
 
 @blp.route("/readyz")

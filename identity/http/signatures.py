@@ -93,6 +93,7 @@ def exchange_signed(view: F) -> F:
         g.exchange_account_key = verify_exchange_request()
         return view(*args, **kwargs)
 
+    wrapper.signature_first = True  # type: ignore[attr-defined]  # see identity.http.strict
     return wrapper  # type: ignore[return-value]
 
 
@@ -105,6 +106,7 @@ def hub_signed(allow_access_token: bool = False) -> Callable[[F], F]:
             g.inbound_auth = verify_hub_request(allow_access_token)
             return view(*args, **kwargs)
 
+        wrapper.signature_first = True  # type: ignore[attr-defined]  # see identity.http.strict
         return wrapper  # type: ignore[return-value]
 
     return decorate

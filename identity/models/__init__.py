@@ -3,6 +3,7 @@ that one migration history describes the whole schema."""
 
 from identity.models.accounts import ApiKey, Customer, CustomerSession, OAuthClient
 from identity.models.exchange import AppSetting, ExchangeAccount, InboundMessage, OAuthState
+from identity.models.inbox import InboxApp
 from identity.models.keys import SigningKey
 from identity.models.shared import KeyValue, RevokedToken, SeenSignature
 from identity.models.upstream import UpstreamConnection, UpstreamToken
@@ -14,6 +15,7 @@ __all__ = [
     "CustomerSession",
     "ExchangeAccount",
     "InboundMessage",
+    "InboxApp",
     "KeyValue",
     "OAuthClient",
     "OAuthState",

@@ -16,7 +16,7 @@ def _require_token(request: Any) -> None:
         raise InvalidRequestError("Missing token")
 
 
-class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
+class Introspection(IntrospectionEndpoint):
     """RFC 7662 §2: ``{"active": false}`` for anything not currently valid or not the caller's."""
 
     CLIENT_AUTH_METHODS = list(AUTH_METHODS)
@@ -47,7 +47,7 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
         }
 
 
-class Revocation(RevocationEndpoint):  # type: ignore[misc]
+class Revocation(RevocationEndpoint):
     """RFC 7009 §2.2: 200 for unknown, invalid or expired tokens; the jti goes on the denylist."""
 
     CLIENT_AUTH_METHODS = list(AUTH_METHODS)

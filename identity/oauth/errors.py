@@ -17,7 +17,8 @@ class InvalidClient(InvalidClientError):
         self.basic = basic
 
     def get_headers(self) -> list[tuple[str, str]]:
-        headers = [(k, v) for k, v in super().get_headers() if k != "WWW-Authenticate"]
+        inherited = super().get_headers()  # type: ignore[no-untyped-call]  # untyped in the stub
+        headers = [(k, v) for k, v in inherited if k != "WWW-Authenticate"]
         challenge = f'Basic realm="{REALM}"'
         if self.basic:  # the client tried Basic: tell it why (RFC 6750 §3 style parameters)
             challenge += ', error="invalid_client"'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin
@@ -12,7 +13,7 @@ AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 ADMIN_SCOPE = "admin"
 
 
-class Client(ClientMixin):  # type: ignore[misc]
+class Client(ClientMixin):
     """A confidential client; its secret was already checked by ``ClientService.authenticate``."""
 
     def __init__(self, record: ClientRecord) -> None:
@@ -35,15 +36,16 @@ class Client(ClientMixin):  # type: ignore[misc]
         """A client without scopes exists to introspect/revoke only: no client_credentials."""
         return grant_type == "client_credentials" and bool(self.record.scopes)
 
-    def get_allowed_scope(self, scope: str) -> str:
-        return " ".join(s for s in scope.split() if s in self.record.scopes)
+    def get_allowed_scope(self, scope: Collection[str] | str) -> str:
+        requested = scope.split() if isinstance(scope, str) else scope
+        return " ".join(s for s in requested if s in self.record.scopes)
 
     def may_manage(self, token: AccessToken) -> bool:
         """RFC 7662 §4 / RFC 7009 §2.1: a client sees its own tokens; an admin client any."""
         return token.client_id == self.client_id or ADMIN_SCOPE in self.record.scopes
 
 
-class AccessToken(TokenMixin):  # type: ignore[misc]
+class AccessToken(TokenMixin):
     """A verified (signature, expiry, revocation) RFC 9068 access token."""
 
     def __init__(self, claims: dict[str, Any]) -> None:

@@ -48,8 +48,10 @@ class OAuthCall(OAuth2Request):
         self.credential = None
         self._scope = None
 
+    payload: BodyPayload
+
     @property
-    def args(self) -> dict[str, str]:
+    def args(self) -> dict[str, str | None]:
         return {}
 
     @property
@@ -58,10 +60,17 @@ class OAuthCall(OAuth2Request):
 
     def basic_credentials(self) -> tuple[str, str] | None:
         """``client_secret_basic`` credentials, or None when no Basic header was sent."""
-        scheme, _, value = self.headers.get("Authorization", "").partition(" ")
+        scheme, _, value = (self.headers or {}).get("Authorization", "").partition(" ")
         if scheme.lower() != "basic":
             return None
         return parse_basic(value.strip())
+
+
+def as_call(request: OAuth2Request) -> OAuthCall:
+    """The request Authlib hands back is the one we built (``Server.create_oauth2_request``)."""
+    if not isinstance(request, OAuthCall):
+        raise TypeError(f"expected an OAuthCall, got {type(request).__name__}")
+    return request
 
 
 def parse_basic(value: str) -> tuple[str, str]:

@@ -14,6 +14,7 @@ from identity.crypto.hashing import hash_secret, matches
 from identity.errors import BadRequest, NotFound, Unauthorized
 from identity.models import ApiKey
 from identity.models.base import db
+from identity.scopes import scope_errors
 
 PREFIX = "idk_"
 HEX = frozenset("0123456789abcdef")  # the lookup is token_hex(6)
@@ -75,6 +76,8 @@ class ApiKeyService:
     def create(self, name: str, scope: str, expires_in: int | None = None) -> CreatedApiKey:
         if not name.strip():
             raise BadRequest("name is required", {"name": ["required"]})
+        if scope_errors(scope):
+            raise BadRequest("Unknown scope", scope_errors(scope))
         if expires_in is not None and expires_in <= 0:
             raise BadRequest("expires_in must be positive", {"expires_in": ["must be positive"]})
         lookup = secrets.token_hex(6)

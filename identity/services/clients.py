@@ -19,6 +19,7 @@ from identity.crypto.hashing import hash_secret, matches, random_secret
 from identity.errors import BadRequest, NotFound
 from identity.models import OAuthClient
 from identity.models.base import db
+from identity.scopes import scope_errors
 
 SCOPE_CHARS = frozenset(
     "!#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~"
@@ -38,6 +39,14 @@ def valid_scope(scope: str) -> bool:
 def scope_within(requested: str, allowed: tuple[str, ...]) -> bool:
     """RFC 6749 §3.3: well-formed scope tokens, all among the client's."""
     return valid_scope(requested) and set(requested.split()) <= set(allowed)
+
+
+def new_client_id() -> str:
+    """144 random bits, URL-safe, never starting with ``-`` (it would read as a CLI option)."""
+    while True:
+        client_id = secrets.token_urlsafe(18)
+        if not client_id.startswith("-"):
+            return client_id
 
 
 @dataclass(frozen=True)
@@ -135,9 +144,11 @@ class ClientService:
         scope = normalise_scope(scope)
         if not valid_scope(scope):
             raise BadRequest("Invalid scope", {"scope": ["RFC 6749 §3.3 scope tokens"]})
+        if scope_errors(scope):
+            raise BadRequest("Unknown scope", scope_errors(scope))
         if lifetime is not None and lifetime < 60:
             raise BadRequest("lifetime too short", {"lifetime": ["at least 60 seconds"]})
-        client_id = secrets.token_urlsafe(18)
+        client_id = new_client_id()
         secret = random_secret(32)  # 256 bits
         now = datetime.now(UTC)
         db.session.add(

@@ -41,7 +41,10 @@ from identity.models.base import db
 log = logging.getLogger(__name__)
 
 STATE_TTL = 600  # seconds a started authorization may take
-_STATE = re.compile(r"^[A-Za-z0-9._~-]{8,128}$")
+# The portal's state, as it sends it (Infobip's own example is ``state=xyz``): URL-safe
+# (RFC 3986 §2.3 unreserved), bounded. Its strength does not matter: it is bound to the
+# browser that started the flow and used once (RFC 6749 §10.12).
+_STATE = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
 _ACCOUNT_KEY = re.compile(r"^[A-Fa-f0-9]{1,64}$")
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from identity.crypto import signer
-from identity.crypto.keyring import KeyRing, KeyState
+from identity.crypto.keyring import KeyRecord, KeyRing, KeyState
 from identity.crypto.verify import verify
 from identity.errors import Conflict, InternalError, NotFound
 from identity.storage.keys import DatabaseKeyStore
@@ -111,14 +111,27 @@ class KeyService:
         return kid
 
     def rotate(self, promote_after: int) -> str:
-        """Pre-publish a new key; it starts signing ``promote_after`` seconds from now."""
+        """Pre-publish a new key; it starts signing ``promote_after`` seconds from now.
+
+        The "no next key yet" check reads the database under a lock, not this worker's cached
+        ring: two rotations in a row (any workers, any instances) give 201 then 409.
+        """
         now = self.clock()
-        if any(s.state == "next" for s in self.states()):
-            raise Conflict("A next key is already published; promote it first")
-        kid = self._store.add(
-            self._bits, activates_at=now + timedelta(seconds=promote_after), now=now
-        )
-        self.refresh()
+
+        def refuse_second_next(records: list[KeyRecord]) -> None:
+            ring = KeyRing(records, self._max_ttl, self._leeway)
+            if any(s.state == "next" for s in ring.states(now)):
+                raise Conflict("A next key is already published; promote it first")
+
+        try:
+            kid = self._store.add(
+                self._bits,
+                activates_at=now + timedelta(seconds=promote_after),
+                now=now,
+                check=refuse_second_next,
+            )
+        finally:
+            self.refresh()
         return kid
 
     def promote(self) -> str:

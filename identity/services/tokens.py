@@ -2,14 +2,13 @@
 
     access token    typ at+jwt   aud <access audience>     RFC 9068, client credentials
     customer token  typ JWT      aud <customer audience>   contract §2
-    inbox token     typ JWT      no iss/aud                contract §3 (vendor-defined payload)
+    inbox token     typ JWT      no iss/aud                contract §3 (identity.services.inbox)
 
 A token of one kind never verifies as another: the typ or the audience differs.
 """
 
 from __future__ import annotations
 
-import hmac
 import secrets
 import time
 from dataclasses import dataclass
@@ -17,16 +16,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from identity.config import Settings
-from identity.crypto.verify import verify
-from identity.errors import InternalError, InvalidToken
-from identity.observability import TOKENS_ISSUED
+from identity.errors import InvalidToken
+from identity.metrics import TOKENS_ISSUED
 from identity.services.keys import KeyService
 from identity.services.token_cache import RevocationCache, VerifiedTokens
 from identity.storage.shared import SharedState
 
 ACCESS_TYP = "at+jwt"
 CUSTOMER_TYP = "JWT"
-INBOX_TYP = "JWT"
 
 
 def new_jti() -> str:
@@ -132,38 +129,3 @@ class TokenService:
         # Logout must refuse the token "from then on" (contract §2) on every worker and
         # instance: customer tokens ask the shared revocation list on every use.
         return self._verify_cached(token, CUSTOMER_TYP, self.settings.customer_audience, True)
-
-    # --- inbox secure-mode tokens (contract §3) -------------------------------------------------
-    def issue_inbox_token(self, identifier: str) -> IssuedToken:
-        """Payload exactly ``sub``, ``apiKey``, ``iat``, ``exp``: the inbox vendor's format."""
-        api_key = self.settings.inbox_api_key
-        if not api_key:
-            raise InternalError("IDENTITY_INBOX_API_KEY is not configured")
-        now = int(time.time())
-        ttl = self.settings.inbox_token_ttl
-        claims = {"sub": f"user:{identifier}", "apiKey": api_key, "iat": now, "exp": now + ttl}
-        token = self.keys.sign(claims, INBOX_TYP)
-        TOKENS_ISSUED.labels("inbox").inc()
-        return IssuedToken(token, claims, ttl)
-
-    def verify_inbox_token(self, token: str) -> dict[str, Any]:
-        """What an inbox backend checks; refuses customer tokens (they carry iss and aud)."""
-        claims = verify(
-            token,
-            lookup=self.keys.public_key,
-            typ=INBOX_TYP,
-            issuer=None,  # type: ignore[arg-type]  # inbox tokens carry no iss
-            audience=None,
-            leeway=self.settings.clock_leeway,
-            required=("exp", "iat", "sub"),
-        )
-        if set(claims) != INBOX_CLAIMS or not hmac.compare_digest(
-            str(claims["apiKey"]), self.settings.inbox_api_key
-        ):
-            raise InvalidToken()
-        if not str(claims["sub"]).startswith("user:"):
-            raise InvalidToken()
-        return claims
-
-
-INBOX_CLAIMS = frozenset({"sub", "apiKey", "iat", "exp"})

@@ -23,6 +23,7 @@ from identity.crypto.secretbox import SecretBox
 from identity.errors import BadRequest, Conflict, NotFound
 from identity.models import AppSetting, ExchangeAccount, UpstreamConnection, UpstreamToken
 from identity.models.base import db
+from identity.services.inbox_apps import InboxApps
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 REQUIRED = {  # what each method needs besides base_url
@@ -41,6 +42,8 @@ def policy_from(settings: Settings) -> BrokerPolicy:
         jitter=settings.broker_jitter,
         default_lifetime=settings.broker_default_lifetime,
         ibsso_lifetime=settings.broker_ibsso_lifetime,
+        max_lifetime=settings.broker_max_lifetime,
+        max_retry_after=settings.broker_max_retry_after,
         lock_timeout=settings.broker_lock_timeout,
         connect_timeout=settings.broker_connect_timeout,
         read_timeout=settings.broker_read_timeout,
@@ -154,7 +157,8 @@ class UpstreamService:
 
     def reencrypt(self) -> int:
         """Re-seal everything sealed at rest under the newest encryption key (key rotation):
-        upstream credentials, cached upstream tokens, Exchange tokens, secret app settings.
+        upstream credentials, cached upstream tokens, Exchange tokens, secret app settings,
+        imported inbox keys.
         One transaction: either all of it moves to the new key or none of it does."""
         rows = self.list()
         for row in rows:
@@ -167,6 +171,7 @@ class UpstreamService:
             account.token_sealed = self._box.rotate(account.token_sealed)
         for setting in db.session.scalars(select(AppSetting).where(AppSetting.is_secret)):
             setting.value = self._box.rotate(setting.value)
+        InboxApps(self.settings).reseal()  # imported inbox vendor keys (issue 13)
         db.session.commit()
         return len(rows)
 

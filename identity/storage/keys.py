@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from identity.crypto import keys as keycrypto
 from identity.crypto.keyring import KeyRecord
@@ -22,6 +23,11 @@ class DatabaseKeyStore:
         return "DatabaseKeyStore(***)"
 
     def load(self) -> list[KeyRecord]:
+        records = self._records()
+        db.session.commit()  # end the read transaction; nothing is held open
+        return records
+
+    def _records(self) -> list[KeyRecord]:
         rows = db.session.scalars(select(SigningKey)).all()
         records = []
         for row in rows:
@@ -38,12 +44,30 @@ class DatabaseKeyStore:
                 )
                 self._decrypted[row.kid] = cached
             records.append(cached)
-        db.session.commit()  # end the read transaction; nothing is held open
         return records
 
-    def add(self, bits: int, activates_at: datetime, now: datetime) -> str:
-        key = keycrypto.generate_rsa_key(bits)
+    def add(
+        self,
+        bits: int,
+        activates_at: datetime,
+        now: datetime,
+        check: Callable[[list[KeyRecord]], None] | None = None,
+    ) -> str:
+        """Add a key; ``check`` sees the ring as committed, under a lock, and may refuse.
+
+        The lock is a no-op UPDATE of every key row: row locks on PostgreSQL, the write lock
+        on SQLite. A second rotation (another worker, another instance) waits, then sees the
+        first one's key, so two requests cannot both pass the check.
+        """
+        key = keycrypto.generate_rsa_key(bits)  # slow: before the lock is taken
         jwk = keycrypto.public_jwk(key.public_key())
+        try:
+            if check is not None:
+                db.session.execute(update(SigningKey).values(activates_at=SigningKey.activates_at))
+                check(self._records())
+        except BaseException:
+            db.session.rollback()
+            raise
         db.session.add(
             SigningKey(
                 kid=jwk["kid"],

@@ -31,7 +31,8 @@ def _now() -> datetime:
 
 
 class SharedState(Protocol):
-    backend: str
+    @property
+    def backend(self) -> str: ...  # read-only: FallbackShared reports whichever level serves
 
     def revoke(self, jti: str, expires_at: datetime) -> None: ...
     def is_revoked(self, jti: str) -> bool: ...

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 import redis
+from redis.typing import EncodableT, FieldT
 
 from identity.broker.model import BreakerState, StoredToken
 
@@ -29,6 +30,11 @@ if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) 
 return 0
 """
 KEEP_AFTER_EXPIRY_MS = 60_000  # keeps an expired record briefly (IBSSO logout, diagnostics)
+
+
+def _text(value: bytes | str) -> str:
+    """This client returns bytes; redis-py's types also allow ``decode_responses=True``."""
+    return value.decode() if isinstance(value, bytes) else value
 
 
 class RedisUpstreamStore:
@@ -96,7 +102,7 @@ class RedisUpstreamStore:
         data = self.client.hgetall(self._k("breaker", name))
         if not data:
             return BreakerState()
-        values = {k.decode(): v.decode() for k, v in data.items()}
+        values = {_text(k): _text(v) for k, v in data.items()}
         return BreakerState(
             int(values.get("failures", 0)),
             float(values["retry_at"]) if "retry_at" in values else None,
@@ -105,7 +111,10 @@ class RedisUpstreamStore:
 
     def record_failure(self, name: str, state: BreakerState) -> None:
         key = self._k("breaker", name)
-        mapping = {"failures": state.failures, "kind": state.kind or "unavailable"}
+        mapping: dict[FieldT, EncodableT] = {
+            "failures": state.failures,
+            "kind": state.kind or "unavailable",
+        }
         if state.retry_at is not None:
             mapping["retry_at"] = repr(state.retry_at)
         pipe = self.client.pipeline()

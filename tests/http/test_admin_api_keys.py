@@ -58,7 +58,9 @@ def test_create_shows_the_key_once_and_stores_a_hash(
 
 def test_list_and_revoke(app: Flask, client: FlaskClient, admin: dict[str, str]) -> None:
     """The list shows metadata and last use, never the key; a revoked key is refused."""
-    created = client.post(KEY_PATH, headers=admin, json={"name": "k", "scope": "a"}).get_json()
+    created = client.post(
+        KEY_PATH, headers=admin, json={"name": "k", "scope": "profile:read"}
+    ).get_json()
     assert authenticates(app, created["key"])
     listed = client.get(KEY_PATH, headers=admin)
     (row,) = listed.get_json()["api_keys"]
@@ -76,7 +78,7 @@ def test_expiring_key(app: Flask, client: FlaskClient, admin: dict[str, str]) ->
     from datetime import UTC, datetime, timedelta
 
     created = client.post(
-        KEY_PATH, headers=admin, json={"name": "k", "scope": "a", "expires_in": 60}
+        KEY_PATH, headers=admin, json={"name": "k", "scope": "profile:read", "expires_in": 60}
     ).get_json()
     assert created["expires_at"]
     assert authenticates(app, created["key"])
@@ -96,7 +98,16 @@ def test_invalid_create_is_400(client: FlaskClient, admin: dict[str, str]) -> No
 def test_cli_create_list_revoke(app: Flask, runner: Any) -> None:
     """`identity api-keys create|list|revoke --json`."""
     result = runner.invoke(
-        args=["identity", "api-keys", "create", "--name", "n", "--scope", "a b", "--json"]
+        args=[
+            "identity",
+            "api-keys",
+            "create",
+            "--name",
+            "n",
+            "--scope",
+            "profile:read inbox:issue",
+            "--json",
+        ]
     )
     assert result.exit_code == 0, result.output
     created = json.loads(result.output)

@@ -42,13 +42,19 @@ def test_create_then_get_a_token(client: FlaskClient, admin: dict[str, str]) -> 
 def test_list_never_shows_a_secret(client: FlaskClient, admin: dict[str, str]) -> None:
     """GET /admin/clients lists clients with their settings and no secret or hash."""
     created = client.post(
-        "/admin/clients", headers=admin, json={"name": "acme", "scope": "a b", "lifetime": 120}
+        "/admin/clients",
+        headers=admin,
+        json={"name": "acme", "scope": "profile:read inbox:issue", "lifetime": 120},
     ).get_json()
     response = client.get("/admin/clients", headers=admin)
     assert response.status_code == 200
     (row,) = response.get_json()["clients"]
     assert row["client_id"] == created["client_id"]
-    assert row["scope"] == "a b" and row["lifetime"] == 120 and row["enabled"] is True
+    assert (
+        row["scope"] == "profile:read inbox:issue"
+        and row["lifetime"] == 120
+        and row["enabled"] is True
+    )
     text = response.get_data(as_text=True)
     assert created["client_secret"] not in text and "secret_hash" not in text
 
@@ -56,7 +62,7 @@ def test_list_never_shows_a_secret(client: FlaskClient, admin: dict[str, str]) -
 def test_rotate_secret_and_disable(app: Flask, client: FlaskClient, admin: dict[str, str]) -> None:
     """Rotation refuses the old secret at once; disabling refuses the client at once."""
     created = client.post(
-        "/admin/clients", headers=admin, json={"name": "acme", "scope": "a"}
+        "/admin/clients", headers=admin, json={"name": "acme", "scope": "profile:read"}
     ).get_json()
     cid = created["client_id"]
     assert get_token(client, cid, created["client_secret"]).status_code == 200
@@ -76,7 +82,7 @@ def test_disable_is_seen_by_another_instance(make_app: Any) -> None:
     admin = bearer(access_token(first, "admin"))
     created = (
         first.test_client()
-        .post("/admin/clients", headers=admin, json={"name": "acme", "scope": "a"})
+        .post("/admin/clients", headers=admin, json={"name": "acme", "scope": "profile:read"})
         .get_json()
     )
     cid, secret = created["client_id"], created["client_secret"]
@@ -132,7 +138,16 @@ def test_cli_list_rotate_disable(app: Flask, runner: Any) -> None:
     """`clients list|rotate-secret|disable --json` do what the API does."""
     created = json.loads(
         runner.invoke(
-            args=["identity", "clients", "create", "--name", "p", "--scope", "a", "--json"]
+            args=[
+                "identity",
+                "clients",
+                "create",
+                "--name",
+                "p",
+                "--scope",
+                "profile:read",
+                "--json",
+            ]
         ).output
     )
     cid = created["client_id"]
@@ -154,7 +169,9 @@ def test_token_lifetime_follows_the_client(app: Flask, client: FlaskClient) -> N
     """A client's lifetime sets expires_in and exp - iat."""
     admin = bearer(access_token(app, "admin"))
     created = client.post(
-        "/admin/clients", headers=admin, json={"name": "short", "scope": "a", "lifetime": 300}
+        "/admin/clients",
+        headers=admin,
+        json={"name": "short", "scope": "profile:read", "lifetime": 300},
     ).get_json()
     body = get_token(client, created["client_id"], created["client_secret"]).get_json()
     assert body["expires_in"] == 300

@@ -34,9 +34,9 @@ def test_revocation_here_applies_at_once_elsewhere_after_the_cache_time(make_app
 def test_cached_key_is_not_a_database_read(make_app: Any) -> None:
     app = make_app(client_cache_seconds=60)
     with app.app_context():
-        created = services().api_keys.create("cached", "a")
+        created = services().api_keys.create("cached", "admin")
         service = services().api_keys
         service.authenticate(created.key)
         db.session.execute(update(ApiKey).values(scope="changed"))
         db.session.commit()
-        assert service.authenticate(created.key).scopes == frozenset({"a"})
+        assert service.authenticate(created.key).scopes == frozenset({"admin"})

@@ -284,3 +284,19 @@ def test_reconnect_reaches_the_broker_at_once(
     second = client.get(broker_url(), headers=headers).get_json()["authorization"]
     assert first == f"IBSSO {mock.state.tokens[0]}"
     assert second == f"IBSSO {mock.state.tokens[1]}"
+
+
+@pytest.mark.parametrize("state", ["xyz", "a", "s" * 128])
+def test_connect_accepts_the_portals_short_state(
+    client: Any, mock: MockExchangeServer, state: str
+) -> None:
+    """Infobip's example ``state=xyz`` is accepted and passed on as is (bounded, URL-safe)."""
+    response = client.get(f"/exchange/connect?state={state}")
+    assert response.status_code == 302
+    assert query_of(response.headers["Location"])["state"] == state
+
+
+@pytest.mark.parametrize("state", ["s" * 129, "a%00b", "a%20b", "%3Cx%3E"])
+def test_connect_refuses_unsafe_or_overlong_state(client: Any, state: str) -> None:
+    """Beyond 128 characters, or not URL-safe: 400."""
+    assert client.get(f"/exchange/connect?state={state}").status_code == 400

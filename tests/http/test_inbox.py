@@ -47,7 +47,8 @@ def test_inbox_token_for_a_customer(client: FlaskClient, alice: dict[str, Any]) 
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     body = response.get_json()
-    assert set(body) == {"token", "expires_in"} and body["expires_in"] == 3600
+    assert body["expires_in"] == 3600
+    assert body["app"] == "legacy" and body["vendor"] == "engagespot"  # IDENTITY_INBOX_API_KEY
     assert_inbox_token(client, body["token"], alice["customer_id"])
 
 
@@ -102,7 +103,9 @@ def test_api_key_scope_and_presence(app: Flask, client: FlaskClient) -> None:
     body = {"identifier": "u"}
     missing = client.post("/v1/inbox/tokens", json=body)
     assert missing.status_code == 401 and missing.headers["WWW-Authenticate"].startswith("App")
-    wrong = client.post("/v1/inbox/tokens", json=body, headers={"X-API-Key": api_key(app, "x")})
+    wrong = client.post(
+        "/v1/inbox/tokens", json=body, headers={"X-API-Key": api_key(app, "profile:read")}
+    )
     assert wrong.status_code == 403
     bogus = client.post("/v1/inbox/tokens", json=body, headers={"X-API-Key": "idk_nope_nope"})
     assert bogus.status_code == 401
@@ -137,10 +140,10 @@ def test_customer_and_access_tokens_are_not_inbox_tokens(
     customer = customer_token(client)
     inbox = client.post("/inbox/token", headers=bearer(customer)).get_json()["token"]
     with app.app_context():
-        tokens = services().tokens
-        assert tokens.verify_inbox_token(inbox)["sub"] == f"user:{alice['customer_id']}"
+        tokens = services().inbox
+        assert tokens.verify_own_key(inbox)["sub"] == f"user:{alice['customer_id']}"
         for token in (customer, access_token(app, "admin")):
             with pytest.raises(InvalidToken):
-                tokens.verify_inbox_token(token)
+                tokens.verify_own_key(token)
             with pytest.raises(jwt.InvalidAudienceError):
                 jwt.decode(token, jwks_key(client, token), algorithms=["RS256"])

@@ -77,7 +77,7 @@ def test_another_clients_token_is_neither_shown_nor_revoked(
     app: Flask, client: FlaskClient
 ) -> None:
     """A client sees only its own tokens; an admin client may introspect any token."""
-    owner, other = make_client(app, "a"), make_client(app, "b")
+    owner, other = make_client(app, "profile:read"), make_client(app, "inbox:issue")
     admin = make_client(app, "admin")
     token = access_token_for(client, owner)
     assert introspect(client, other, token).get_json() == {"active": False}

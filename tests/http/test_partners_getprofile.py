@@ -197,6 +197,10 @@ def test_disabled_customer_is_404(
 def test_customer_id_with_control_characters_is_404(
     client: FlaskClient, credentials: dict[str, str]
 ) -> None:
-    """A NUL or other control character in the customer ID is an unknown customer, not a 500."""
-    response = client.post("/getprofile", headers=credentials, json={"customer_id": "c1_\x00x"})
+    """A control character in the customer ID is an unknown customer, not a 500; U+0000 is
+    refused when the JSON body is read (400, the field named)."""
+    response = client.post("/getprofile", headers=credentials, json={"customer_id": "c1_\x01x"})
     assert response.status_code == 404
+    response = client.post("/getprofile", headers=credentials, json={"customer_id": "c1_\x00x"})
+    assert response.status_code == 400
+    assert "customer_id" in service_error(response)["validationErrors"]

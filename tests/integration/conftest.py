@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,24 +32,13 @@ def run(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    values = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("IDENTITY_", "DATABASE_URL", "REDIS_URL"))
-    }
-    values.update(
-        IDENTITY_INSTANCE_DIR=str(tmp_path / "instance"),
-        IDENTITY_LOG_LEVEL="WARNING",
-        IDENTITY_WORKERS="2",
-    )
+def env(instance_env: dict[str, str], tmp_path: Path) -> dict[str, str]:  # noqa: F811
+    """``instance_env`` plus, on the PostgreSQL run, Redis for the broker's shared state."""
+    values = dict(instance_env)
     if backends.BACKEND == "postgres":
-        values["DATABASE_URL"] = backends.create_pg_database()
         values["REDIS_URL"] = backends.REDIS_URL
         values["IDENTITY_REDIS_PREFIX"] = f"identity-test:{tmp_path.name}:"
-    yield values
-    if backends.BACKEND == "postgres":
-        backends.drop_pg_database(values["DATABASE_URL"])
+    return values
 
 
 def prepare(env: dict[str, str], upstream: str) -> str:

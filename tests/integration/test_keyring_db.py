@@ -15,7 +15,8 @@ from identity.errors import ConfigError
 from identity.extensions import services
 from identity.models import SigningKey
 from identity.models.base import db
-from identity.services.setup import check_startup, initialise
+from identity.setup import check_startup, initialise
+from tests.conftest import access_token
 
 
 class FrozenClock:
@@ -154,3 +155,21 @@ def test_migrations_upgrade_from_empty(app: Flask) -> None:
         )
         assert version
         assert initialise()[0] == "database migrated"  # running again is safe
+
+
+def test_second_rotation_on_another_worker_is_409(make_app: Any) -> None:
+    """Two workers with cached rings: the second rotation reads the database and gets 409."""
+    first, second = make_app(), make_app()
+    admin_first = {"Authorization": f"Bearer {access_token(first, 'admin')}"}
+    admin_second = {"Authorization": f"Bearer {access_token(second, 'admin')}"}
+    second.test_client().get("/.well-known/jwks.json")  # the second worker caches its ring
+    rotated = first.test_client().post("/admin/keys/rotate", headers=admin_first, json={})
+    assert rotated.status_code == 201
+    again = second.test_client().post("/admin/keys/rotate", headers=admin_second, json={})
+    assert again.status_code == 409, again.get_json()
+    assert again.get_json()["requestError"]["serviceException"]["messageId"] == "CONFLICT"
+    states = [
+        k["state"]
+        for k in first.test_client().get("/admin/keys", headers=admin_first).get_json()["keys"]
+    ]
+    assert states.count("next") == 1

@@ -47,14 +47,18 @@ def instance_env(tmp_path: Path) -> Iterator[dict[str, str]]:
         backends.drop_pg_database(env["DATABASE_URL"])
 
 
-def start_server(env: dict[str, str], port: int, *options: str) -> subprocess.Popen[bytes]:
-    """``identity serve`` on ``port`` (granian, 2 workers unless ``options`` say otherwise)."""
+def start_server(
+    env: dict[str, str], port: int, *options: str, log: Any = subprocess.PIPE
+) -> subprocess.Popen[bytes]:
+    """``identity serve`` on ``port`` (granian, 2 workers unless ``options`` say otherwise).
+
+    ``log`` takes stderr: a file when the server logs much (a full pipe would block it)."""
     return subprocess.Popen(
         [str(BIN / "identity"), "serve", "--bind", f"127.0.0.1:{port}", *options],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
 
 

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -18,11 +19,22 @@ from tests.integration.test_serve import BIN, ROOT
 pytestmark = pytest.mark.slow
 
 
-def workers(master: int) -> list[int]:
+def workers(main: int) -> list[int]:
+    """The server's worker processes (not multiprocessing's resource tracker)."""
     out = subprocess.run(
-        ["ps", "-o", "pid=", "--ppid", str(master)], capture_output=True, text=True, check=False
+        ["ps", "-o", "pid=,args=", "--ppid", str(main)], capture_output=True, text=True, check=False
     ).stdout
-    return [int(pid) for pid in out.split()]
+    rows = [line.split(None, 1) for line in out.splitlines() if line.strip()]
+    return [int(row[0]) for row in rows if "resource_tracker" not in row[-1]]
+
+
+def respawned(main: int, count: int) -> bool:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if len(workers(main)) == count:
+            return True
+        time.sleep(0.2)
+    return False
 
 
 def admin_token(base: str, env: dict[str, str]) -> str:
@@ -99,4 +111,4 @@ def test_killed_worker_loses_no_committed_write(served: Any) -> None:
         f"{base}/v1/inbox/tokens", json={"identifier": "u1"}, headers={"X-API-Key": sample}
     )
     assert inbox.status_code == 200
-    assert proc.poll() is None and len(workers(proc.pid)) == 2  # granian respawned the worker
+    assert proc.poll() is None and respawned(proc.pid, 2)  # granian respawned the worker

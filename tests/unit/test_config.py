@@ -89,3 +89,129 @@ def test_config_doc_needs_no_secrets_and_the_docs_page_is_its_output() -> None:
         assert f"`{var.env}`" in out.stdout
     # The page carries the generated table verbatim: regenerate it with `identity config-doc`.
     assert out.stdout.strip() in page, "docs/configuration.md: paste `identity config-doc` output"
+
+
+def test_settings_fields_are_typed_per_variable() -> None:
+    """Every variable is a typed field of the same name; there is no dict behind them."""
+    import dataclasses
+
+    from identity.config import variables
+
+    settings = Settings.from_mapping({"IDENTITY_ACCESS_TOKEN_TTL": "120"})
+    assert {f.name for f in dataclasses.fields(Settings)} == {v.attr for v in variables()}
+    assert settings.access_token_ttl == 120
+    assert not hasattr(settings, "values")
+    with pytest.raises(AttributeError):
+        settings.no_such_setting  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_overrides_by_attribute_name_and_derived_values_follow() -> None:
+    """Overrides use attribute names and apply before derivation (the audience follows issuer)."""
+    settings = Settings.from_mapping({}, {"issuer": "https://o.example", "access_token_ttl": 90})
+    assert settings.access_token_ttl == 90
+    assert settings.access_audience == "https://o.example/api"
+    assert settings.replace(access_token_ttl=60).access_token_ttl == 60
+
+
+@pytest.mark.parametrize("name", ["access_ttl", "ISSUER", "values"])
+def test_unknown_override_is_a_clear_error(name: str) -> None:
+    """A misspelt override names itself instead of being silently ignored."""
+    with pytest.raises(ConfigError, match=f"^{name}: not a setting"):
+        Settings.from_mapping({}, {name: 1})
+    with pytest.raises(ConfigError, match=f"^{name}: not a setting"):
+        Settings.from_mapping({}).replace(**{name: 1})
+
+
+def test_unknown_override_suggests_the_near_name() -> None:
+    with pytest.raises(ConfigError, match="did you mean 'access_token_ttl'"):
+        Settings.from_mapping({}, {"access_token_tll": 60})
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"access_token_ttl": "60"}, "access_token_ttl: must be int, not str"),
+        ({"cookie_secure": 1}, "cookie_secure: must be bool, not int"),
+        ({"key_size": True}, "key_size: must be int, not bool"),
+        ({"encryption_keys": ["k"]}, "encryption_keys: must be a tuple of str, not list"),
+        ({"secret_key": b"s" * 40}, "secret_key: must be str, not bytes"),
+    ],
+)
+def test_override_of_the_wrong_type_is_refused(overrides: dict[str, object], message: str) -> None:
+    """Overrides skip the parsers, so their type is checked; the value itself is never shown."""
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_mapping({}, overrides)
+    assert str(caught.value) == message
+
+
+def test_int_is_accepted_where_a_float_is_expected() -> None:
+    assert Settings.from_mapping({}, {"broker_lock_timeout": 2}).broker_lock_timeout == 2
+
+
+def test_empty_secret_variable_counts_as_unset() -> None:
+    """IDENTITY_SECRET_KEY= (empty) is missing, not too short: require_secrets names it."""
+    env = {"IDENTITY_KEY_PASSPHRASE": "p" * 20, "IDENTITY_SECRET_KEY": ""}
+    settings = Settings.from_mapping(env)
+    assert settings.secret_key == ""
+    with pytest.raises(ConfigError, match="^IDENTITY_SECRET_KEY: required"):
+        settings.require_secrets()
+
+
+def _table_with(*extra: object) -> tuple[object, ...]:
+    from identity.config import variables
+
+    return (*variables(), *extra)
+
+
+def test_a_variable_without_a_field_fails_the_check() -> None:
+    """Adding a variable to the table without its typed field is caught at import."""
+    from identity.config import Variable, check_fields
+
+    new = Variable("IDENTITY_NEW_THING", "new_thing", 3, int, "a new setting")
+    with pytest.raises(TypeError, match=r"variables without a field \['new_thing'\]"):
+        check_fields(Settings, _table_with(new))  # type: ignore[arg-type]
+
+
+def test_a_field_without_a_variable_fails_the_check() -> None:
+    import dataclasses
+
+    from identity.config import check_fields, variables
+
+    extended = dataclasses.make_dataclass(
+        "Extended", [("orphan", int)], bases=(Settings,), frozen=True
+    )
+    with pytest.raises(TypeError, match=r"fields without a variable \['orphan'\]"):
+        check_fields(extended, variables())
+
+
+@pytest.mark.parametrize(
+    ("default", "message"),
+    [
+        ("3", "IDENTITY_KEY_SIZE: default must be int, not str"),
+        (None, "IDENTITY_KEY_SIZE: default None, but _derive does not compute it"),
+    ],
+)
+def test_a_default_of_the_wrong_type_fails_the_check(default: object, message: str) -> None:
+    import dataclasses
+
+    from identity.config import check_fields, variables
+
+    table = tuple(
+        dataclasses.replace(v, default=default) if v.attr == "key_size" else v for v in variables()
+    )
+    with pytest.raises(TypeError, match=f"^{message}"):
+        check_fields(Settings, table)
+
+
+def test_the_real_table_passes_the_check() -> None:
+    from identity.config import check_fields, variables
+
+    assert set(check_fields(Settings, variables())) == {v.attr for v in variables()}
+
+
+def test_create_app_refuses_an_unknown_override() -> None:
+    """create_app({...}) overrides by attribute name; a misspelt one fails before any wiring."""
+    from identity.app import create_app
+
+    with pytest.raises(ConfigError, match="^acess_token_ttl: not a setting"):
+        create_app({"acess_token_ttl": 60})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, current_app
 from flask_migrate import upgrade
 from sqlalchemy import inspect
@@ -10,13 +12,19 @@ from identity.errors import ConfigError
 from identity.extensions import services
 from identity.models.base import db
 
+log = logging.getLogger("identity.startup")
 
-def initialise() -> list[str]:
-    """``identity init``: apply every migration, then ensure an active signing key."""
+
+def initialise(dev_inbox_app: bool = False) -> list[str]:
+    """``identity init``: apply every migration, then ensure an active signing key; on a fresh
+    embedded (SQLite) install, with ``dev_inbox_app``, a local-development inbox app too."""
     upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
     lines = ["database migrated"]
     kid = services().keys.ensure()
     lines.append(f"created signing key {kid}" if kid else "key ring present")
+    if dev_inbox_app and kid and db.engine.dialect.name == "sqlite":
+        created = services().inbox_apps.ensure_dev_app()
+        lines.extend([created] if created else [])
     return lines
 
 
@@ -29,3 +37,8 @@ def check_startup(app: Flask) -> None:
         keys.ring()  # decrypts every key: a wrong passphrase fails here
         if not keys.jwks()["keys"]:
             raise ConfigError("IDENTITY_KEYS_DIR", "no signing key (run `identity init`)")
+        if not inspect(db.engine).has_table("inbox_apps"):
+            raise ConfigError("DATABASE_URL", "database schema is outdated (run `identity init`)")
+        # Inbox is optional: a deployment without an inbox app starts, with one warning line.
+        for line in services().inbox_apps.startup_warnings():
+            log.warning(line)
