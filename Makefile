@@ -20,8 +20,8 @@ install: $(STAMP) ## Create .venv and install the package with its dev tools
 init: $(STAMP) ## Migrate the database and create keys if none (safe to repeat)
 	$(VENV)/bin/identity init
 
-run: init ## Serve on 127.0.0.1:8000 with gunicorn (SQLite, in-process cache)
-	$(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
+run: init ## Serve on 127.0.0.1:8000 with identity serve (SQLite, in-process cache)
+	$(VENV)/bin/identity serve
 
 browser-deps: ## Install Debian's chromium for the browser test when it is missing
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
@@ -35,11 +35,16 @@ test-sqlite: $(STAMP) ## Run the suite on SQLite only
 
 LINT_PATHS := identity tests bench wsgi.py
 
-lint: $(STAMP) ## ruff (check + format), mypy, import-linter contracts (see pyproject.toml)
+lint: $(STAMP) ## ruff (check + format), mypy, import-linter contracts (see pyproject.toml), hadolint
 	$(VENV)/bin/ruff check $(LINT_PATHS)
 	$(VENV)/bin/ruff format --check $(LINT_PATHS)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/hadolint Dockerfile
+
+docs: $(STAMP) ## Build docs/ into site/ (mkdocs-material, strict)
+	$(PY) -m pip install -q -e '.[docs]'
+	$(VENV)/bin/mkdocs build --strict
 
 bench: $(STAMP) ## Benchmarks beside node-oidc-provider 9 (prints a table); installs wrk if missing; needs node + npm
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
@@ -53,4 +58,4 @@ load: $(STAMP) ## 60 s of mixed traffic on loopback (PostgreSQL + Redis when up)
 fuzz: $(STAMP) ## Longer schemathesis + hostile-input (Hypothesis) runs (FUZZ_EXAMPLES=200)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest tests/fuzz tests/hostile -q
 
-.PHONY: help install init run test test-sqlite lint bench load fuzz
+.PHONY: help install init run test test-sqlite lint docs bench load fuzz

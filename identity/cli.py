@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 import click
 from flask import Flask
-from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask.cli import AppGroup, ScriptInfo, with_appcontext
 from sqlalchemy.exc import OperationalError
 
 from identity.errors import ConfigError, IdentityError
@@ -54,7 +54,7 @@ def init_command() -> None:
 
 @identity_group.command("config-doc")
 def config_doc_command() -> None:
-    """Print the configuration table (Markdown) README.md shows."""
+    """Print the configuration table (Markdown) docs/configuration.md shows."""
     from identity.config import config_table
 
     click.echo(config_table())
@@ -80,20 +80,23 @@ def _create_app() -> Flask:
     return create_app()
 
 
-def main() -> None:
-    """Console script entry point: ``identity <command>``."""
+def build_cli() -> click.Group:
+    """The ``identity`` command tree: one group, the area commands, ``--version``."""
     _load_area_commands()
-    cli = FlaskGroup(
-        name="identity",
-        help="Manage the identity service.",
-        create_app=_create_app,
-        add_default_commands=False,
-        add_version_option=False,
-        load_dotenv=False,
-        set_debug_flag=False,
-    )
+    cli = click.Group(name="identity", help="Manage and serve the identity service.")
+    click.version_option(package_name="identity", prog_name="identity")(cli)
     for command in identity_group.commands.values():
         cli.add_command(command)
+    return cli
+
+
+def main() -> None:
+    """Console script entry point: ``identity <command>``."""
+    cli = build_cli()
+    # with_appcontext finds the app through ScriptInfo; .env loading and debug stay off.
+    script_info = ScriptInfo(
+        create_app=_create_app, set_debug_flag=False, load_dotenv_defaults=False
+    )
     if sys.argv[1:2] == ["config-doc"]:  # documentation only: needs no app, secrets or database
         from identity.config import config_table
 
@@ -106,7 +109,7 @@ def main() -> None:
             created = ensure_secrets_file()
             if created:
                 click.echo(f"generated {', '.join(created)} into instance/secrets.env", err=True)
-        cli.main(prog_name="identity")
+        cli.main(prog_name="identity", obj=script_info)
     except ConfigError as exc:
         click.echo(f"identity: {exc}", err=True)
         sys.exit(2)
@@ -123,3 +126,10 @@ def main() -> None:
         )
         click.echo(f"identity: DATABASE_URL: database {reason}", err=True)
         sys.exit(2)
+
+
+def __getattr__(name: str) -> Any:
+    """``identity.cli.cli_reference``: the command tree, for the generated docs/cli.md."""
+    if name == "cli_reference":
+        return build_cli()
+    raise AttributeError(name)

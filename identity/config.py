@@ -830,7 +830,7 @@ def ensure_secrets_file(path: Path | None = None) -> list[str]:
 
 
 def config_table() -> str:
-    """README's configuration table, in Markdown."""
+    """The configuration table of docs/configuration.md, in Markdown."""
     rows = ["| variable | default | what it is for |", "|---|---|---|"]
     for var in _VARIABLES:
         if var.generated:
