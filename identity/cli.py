@@ -8,15 +8,11 @@ from __future__ import annotations
 
 import importlib
 import json
-import sys
 from typing import Any, NoReturn
 
 import click
 from flask import Flask
-from flask.cli import AppGroup, ScriptInfo, with_appcontext
-from sqlalchemy.exc import OperationalError
-
-from identity.errors import ConfigError, IdentityError
+from flask.cli import AppGroup, with_appcontext
 
 identity_group = AppGroup("identity", help="Manage the identity service.")
 
@@ -74,12 +70,6 @@ def register(app: Flask) -> None:
         app.cli.add_command(identity_group)
 
 
-def _create_app() -> Flask:
-    from identity.app import create_app
-
-    return create_app()
-
-
 def build_cli() -> click.Group:
     """The ``identity`` command tree: one group, the area commands, ``--version``."""
     _load_area_commands()
@@ -88,44 +78,6 @@ def build_cli() -> click.Group:
     for command in identity_group.commands.values():
         cli.add_command(command)
     return cli
-
-
-def main() -> None:
-    """Console script entry point: ``identity <command>``."""
-    cli = build_cli()
-    # with_appcontext finds the app through ScriptInfo; .env loading and debug stay off.
-    script_info = ScriptInfo(
-        create_app=_create_app, set_debug_flag=False, load_dotenv_defaults=False
-    )
-    if sys.argv[1:2] == ["config-doc"]:  # documentation only: needs no app, secrets or database
-        from identity.config import config_table
-
-        click.echo(config_table())
-        return
-    try:
-        if sys.argv[1:2] == ["init"]:
-            from identity.config import ensure_secrets_file
-
-            created = ensure_secrets_file()
-            if created:
-                click.echo(f"generated {', '.join(created)} into instance/secrets.env", err=True)
-        cli.main(prog_name="identity", obj=script_info)
-    except ConfigError as exc:
-        click.echo(f"identity: {exc}", err=True)
-        sys.exit(2)
-    except IdentityError as exc:
-        errors = exc.extra().get("validationErrors") or {}
-        details = "".join(f"; {field}: {' '.join(msgs)}" for field, msgs in errors.items())
-        click.echo(f"identity: {exc.text}{details}", err=True)
-        sys.exit(1)
-    except OperationalError as exc:
-        reason = (
-            "not initialised (run `identity init`)"
-            if "no such table" in str(exc)
-            else ("unreachable or refused the connection")
-        )
-        click.echo(f"identity: DATABASE_URL: database {reason}", err=True)
-        sys.exit(2)
 
 
 def __getattr__(name: str) -> Any:

@@ -361,4 +361,6 @@ class Broker:
             return fallback
         if (state.kind or self._kinds.get(name)) == "unauthorized":
             raise UpstreamUnauthorized()
-        raise UpstreamUnavailable(retry_after=math.ceil(max(1.0, retry_at - now)))
+        # Whole seconds, rounded up (RFC 9110 §10.2.3); the database keeps ``retry_at`` to the
+        # microsecond, so a few microseconds of float noise must not add a second.
+        raise UpstreamUnavailable(retry_after=max(1, math.ceil(retry_at - now - 0.001)))

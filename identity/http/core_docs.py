@@ -104,10 +104,11 @@ OAUTH_ERRORS = {400: "RFC 6749 §5.2 error", 401: "invalid_client"}
 
 def document(api: Api) -> None:
     """Add the core endpoints' operations to the API's OpenAPI document."""
-    for path, summary, tag, schema in (
+    gets: tuple[tuple[str, str, str, type[Schema]], ...] = (
         ("/healthz", "200 while the process serves", "ops", HealthSchema),
         ("/.well-known/jwks.json", "The public signing keys (RFC 7517)", "discovery", JwksSchema),
-    ):
+    )
+    for path, summary, tag, schema in gets:
         responses = _responses((200, schema), {}, oauth=False)
         api.spec.path(
             rule=Rule(path), operations={"get": _operation(summary, tag, None, responses)}
@@ -121,12 +122,13 @@ def document(api: Api) -> None:
     )
     for path in ("/access_token", "/oauth/token"):
         api.spec.path(rule=Rule(path), operations={"post": token})
-    for path, summary, schema in (
+    posts: tuple[tuple[str, str, type[Schema] | None], ...] = (
         ("/introspect", "RFC 7662 token introspection", IntrospectionSchema),
         ("/revoke", "RFC 7009 revocation: 200 even for unknown tokens", None),
-    ):
+    )
+    for path, summary, post_schema in posts:
         body = {"required": True, **_content(TokenParamSchema, *sorted(form_or_json))}
-        responses = _responses((200, schema), OAUTH_ERRORS, oauth=True)
+        responses = _responses((200, post_schema), OAUTH_ERRORS, oauth=True)
         api.spec.path(
             rule=Rule(path), operations={"post": _operation(summary, "oauth", body, responses)}
         )

@@ -25,6 +25,7 @@ from identity.core import errors as core_errors
 from identity.core.broker import AuthorizationEndpoint
 from identity.core.discovery import DiscoveryEndpoints
 from identity.core.http import Headers, Request, Response
+from identity.core.identifiers import is_identifier
 from identity.core.inbox import InboxEndpoints
 from identity.core.oauth import OAuthEndpoints
 from identity.errors import IdentityError, InternalError
@@ -117,8 +118,8 @@ class CoreApp:
         if route is not None or not path.startswith(BROKER_PREFIX):
             return route
         name = path[len(BROKER_PREFIX) : -len(BROKER_SUFFIX)]
-        if not path.endswith(BROKER_SUFFIX) or not name or "/" in name:
-            return None
+        if not path.endswith(BROKER_SUFFIX) or not is_identifier(name):
+            return None  # Flask answers 404, as for any path naming nothing
         return Route(BROKER_RULE, lambda request: self.broker.handle(request, name), False)
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
