@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,27 +61,38 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 # --- RSA keys: generated once per session, handed out in turn (generation is slow) ---------
 @pytest.fixture(scope="session", autouse=True)
-def _key_pool() -> Iterator[None]:
+def _key_pool() -> Iterator[Callable[..., Any]]:
+    """Yields the real generator (for keys that must never come round again)."""
     pool = [keycrypto.generate_rsa_key(2048) for _ in range(6)]
     cycle = itertools.cycle(pool)
     original = keycrypto.generate_rsa_key
     keycrypto.generate_rsa_key = lambda bits=2048: next(cycle)  # type: ignore[assignment]
-    yield
+    yield original
     keycrypto.generate_rsa_key = original  # type: ignore[assignment]
 
 
 # --- databases ---------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
-def _migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A migrated database once per session: a template SQLite file, or a PostgreSQL database."""
+def _migrated(
+    tmp_path_factory: pytest.TempPathFactory, _key_pool: Callable[..., Any]
+) -> Iterator[str]:
+    """A migrated database once per session: a template SQLite file, or a PostgreSQL database.
+
+    Its key is not from the pool: a rotation in a copy of it must never draw the same key
+    (and so the same kid) again."""
     if backends.BACKEND == "postgres":
         url = backends.create_pg_database()
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('template') / 'template.db'}"
     app = create_app({**TEST_SECRETS, "database_url": url})
-    with app.app_context():
-        initialise()
-        db.engine.dispose()
+    pooled = keycrypto.generate_rsa_key
+    keycrypto.generate_rsa_key = _key_pool  # type: ignore[assignment]
+    try:
+        with app.app_context():
+            initialise()
+            db.engine.dispose()
+    finally:
+        keycrypto.generate_rsa_key = pooled  # type: ignore[assignment]
     yield url
     if backends.BACKEND == "postgres":
         backends.drop_pg_database(url)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import builtins
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -123,6 +124,11 @@ class InboxApps:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._box = SecretBox(settings.encryption_keys)
+        # The inbox endpoints must cost about one signature: apps are remembered in this
+        # process as clients are (IDENTITY_CLIENT_CACHE_SECONDS); a change made here is seen
+        # at once, one made elsewhere within that time.
+        self._cache_seconds = settings.client_cache_seconds
+        self._resolved: dict[str | None, tuple[ResolvedApp, float]] = {}
 
     def __repr__(self) -> str:
         return "InboxApps(***)"
@@ -147,6 +153,7 @@ class InboxApps:
         db.session.add(row)
         try:
             db.session.commit()
+            self._resolved.clear()
         except IntegrityError:
             db.session.rollback()
             raise Conflict(f"Inbox app {new.name!r} already exists") from None
@@ -176,6 +183,7 @@ class InboxApps:
         row.own_key = False
         row.key_replaced_at = utcnow()
         db.session.commit()
+        self._resolved.clear()
         return ResolvedApp.of(row)
 
     def remove(self, name: str) -> None:
@@ -184,6 +192,7 @@ class InboxApps:
             raise NotFound(f"No inbox app named {name!r}")
         db.session.delete(row)
         db.session.commit()
+        self._resolved.clear()
 
     def reseal(self) -> int:
         """Re-seal imported keys under the newest encryption key (caller commits)."""
@@ -195,6 +204,17 @@ class InboxApps:
     # --- resolution ---------------------------------------------------------------------------
     def resolve(self, name: str | None) -> ResolvedApp:
         """The app that signs: ``name``, or the default; 404 unknown, 503 none configured."""
+        now = time.monotonic()
+        cached = self._resolved.get(name)
+        if cached is not None and now - cached[1] < self._cache_seconds:
+            return cached[0]
+        app = self._resolve_now(name)
+        if len(self._resolved) > 1000:
+            self._resolved.clear()
+        self._resolved[name] = (app, now)
+        return app
+
+    def _resolve_now(self, name: str | None) -> ResolvedApp:
         query = select(InboxApp).where(
             InboxApp.is_default if name is None else InboxApp.name == name
         )
