@@ -88,6 +88,6 @@ def build_services(
         inbox_apps=inbox_apps,
         inbox=InboxService(sessions, keys, inbox_apps, settings),
         broker=broker,
-        upstream=UpstreamService(settings, broker),
+        upstream=UpstreamService(settings, broker, inbox_apps),
         exchange=ExchangeService(settings),
     )

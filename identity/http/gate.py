@@ -1,6 +1,6 @@
 """The request gate: the outermost WSGI middleware, refusing bodies over the limit with 413.
 
-Before any route (or the hot path) runs: a declared ``Content-Length`` over the limit is
+Before any route or core runs: a declared ``Content-Length`` over the limit is
 refused unread; a streamed body (``Transfer-Encoding: chunked``, or a server that terminates
 the input itself) is read up to limit + 1 bytes, refused if longer, else handed on as a
 buffered body with its ``Content-Length``. So no route acts on a truncated body, and routes

@@ -107,9 +107,10 @@ def _validate(new: NewConnection) -> None:
 
 
 class UpstreamService:
-    def __init__(self, settings: Settings, broker: Broker) -> None:
+    def __init__(self, settings: Settings, broker: Broker, inbox_apps: InboxApps) -> None:
         self.settings = settings
         self.broker = broker
+        self.inbox_apps = inbox_apps  # their imported keys are re-sealed with ours
         self._box = SecretBox(settings.encryption_keys)
 
     def __repr__(self) -> str:
@@ -171,7 +172,7 @@ class UpstreamService:
             account.token_sealed = self._box.rotate(account.token_sealed)
         for setting in db.session.scalars(select(AppSetting).where(AppSetting.is_secret)):
             setting.value = self._box.rotate(setting.value)
-        InboxApps(self.settings).reseal()  # imported inbox vendor keys (issue 13)
+        self.inbox_apps.reseal()  # imported inbox vendor keys (issue 13)
         db.session.commit()
         return len(rows)
 

@@ -72,7 +72,6 @@ class World:
 
 @pytest.fixture
 def world(make_app: Any) -> Iterator[World]:
-    # The hot path (being replaced by cores that call the same strict reader) is off here.
     app = make_app(broker_backoff_base=60.0)
     http = app.test_client()
     with MockInfobip() as upstream:

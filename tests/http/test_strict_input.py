@@ -62,10 +62,7 @@ def test_duplicate_member_is_named(app: Flask, client: FlaskClient) -> None:
     ids=["deep", "dup", "surrogate"],
 )
 def test_inbox_tokens_refuse_hostile_json(make_app: Any, raw: str) -> None:
-    """``/v1/inbox/tokens`` reads JSON with the same reader (webargs).
-
-    The hot path (being replaced by a core that calls the same reader) is off here.
-    """
+    """``/v1/inbox/tokens`` (a core) reads JSON with the same strict reader."""
     app = make_app()
     key = api_key(app, "inbox:issue")
     _bad_request(_post(app.test_client(), "/v1/inbox/tokens", raw, Authorization=f"App {key}"))
