@@ -256,6 +256,14 @@ _VARIABLES: tuple[Variable, ...] = (
         "Longest lifetime any token may have; retired keys stay in JWKS this long",
     ),
     Variable(
+        "IDENTITY_ADMISSION_SLOTS",
+        "admission_slots",
+        2,
+        _int(1),
+        "Requests per worker that run Python at once; the rest wait their turn, and a request "
+        "waiting on an upstream or the database gives its turn back (docs/benchmarks.md)",
+    ),
+    Variable(
         "IDENTITY_REUSE_ACCESS_TOKENS",
         "reuse_access_tokens",
         False,
@@ -599,6 +607,7 @@ class Settings:
     access_token_ttl: int
     access_audience: str
     max_token_ttl: int
+    admission_slots: int
     reuse_access_tokens: bool
     client_cache_seconds: float
     revocation_check_seconds: float

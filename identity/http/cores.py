@@ -96,6 +96,7 @@ class CoreApp:
         self.broker = AuthorizationEndpoint(built.upstream, built.credentials)
         self.app = app
         self.fallback = fallback
+        self.admission = built.admission
         self.routes = {
             "/access_token": Route("/access_token", oauth.token, oauth=True),
             "/oauth/token": Route("/oauth/token", oauth.token, oauth=True),
@@ -122,6 +123,10 @@ class CoreApp:
         return Route(BROKER_RULE, lambda request: self.broker.handle(request, name), False)
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        with self.admission.admitted():  # identity.admission: no convoy of runnable threads
+            return self._dispatch(environ, start_response)
+
+    def _dispatch(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         path = wsgi_path(environ)
         route = self._route(path)
         if route is None:
