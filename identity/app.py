@@ -13,9 +13,11 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from identity import observability
 from identity.config import Settings
 from identity.container import build_services
+from identity.core.catalog import core_endpoints
+from identity.core.routes import Router
 from identity.extensions import SERVICES, api, migrate
-from identity.http import core_docs
 from identity.http import errors as http_errors
+from identity.http import openapi
 from identity.http import strict as strict_input
 from identity.http.cores import CoreApp
 from identity.http.gate import BodyGate
@@ -78,16 +80,19 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
 
     for name in BLUEPRINTS:
         api.register_blueprint(importlib.import_module(name).blp)
-    core_docs.document(api)
+    router = Router(core_endpoints(app.extensions[SERVICES]))
+    openapi.document(api, router.endpoints)
     http_errors.init_app(app)  # after flask-smorest, so our renderer wins
 
-    app.wsgi_app = CoreApp(app, app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = CoreApp(app, app.wsgi_app, router)  # type: ignore[method-assign]
     if settings.trust_proxy:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trust_proxy)  # type: ignore[method-assign]
     # issue 12: the body gate must stay the outermost middleware (413 before anything acts).
-    app.wsgi_app = BodyGate(app, app.wsgi_app, settings.max_body_bytes)  # type: ignore[method-assign]
+    app.wsgi_app = BodyGate(  # type: ignore[method-assign]
+        app, app.wsgi_app, settings.max_body_bytes, router.oauth_rules
+    )
     from identity.cli import register as register_cli
 
     register_cli(app)
