@@ -4,7 +4,11 @@ the real server other test runs share."""
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
+import time
+
+import redis
 
 
 class TcpProxy:
@@ -82,3 +86,59 @@ class TcpProxy:
                     sock.close()
                 except OSError:
                     pass
+
+
+class RedisServer:
+    """A private ``redis-server`` without persistence on a free loopback port.
+
+    ``restart()`` brings it back empty, as a Redis without persistence comes back after a crash
+    or a ``docker compose restart``; the machine's own Redis is never touched."""
+
+    def __init__(self) -> None:
+        self.port = TcpProxy._free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._process: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    def start(self) -> None:
+        self._process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--loglevel",
+                "warning",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.RedisError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        client.close()
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=10)
+
+    def restart(self) -> None:
+        """Stop and start again: every key is gone."""
+        self.stop()
+        self.start()
