@@ -145,6 +145,7 @@ class DatabaseShared:
         else:
             row.value, row.expires_at = value, expires
         self._commit_ignoring_duplicates()
+        self._purge(KeyValue)
 
     def delete(self, namespace: str, key: str) -> None:
         db.session.execute(delete(KeyValue).where(KeyValue.key == f"{namespace}:{key}"))
