@@ -149,6 +149,14 @@ _VARIABLES: tuple[Variable, ...] = (
         "Prefix of every Redis key (lets deployments share one Redis)",
     ),
     Variable(
+        "IDENTITY_DATABASE_TIMEOUT",
+        "database_timeout",
+        3,
+        _int(1),
+        "PostgreSQL: longest wait for one database round trip (statement, commit, ping) or a "
+        "pooled connection; a silent database is a 503 within this plus 2 s",
+    ),
+    Variable(
         "IDENTITY_ISSUER",
         "issuer",
         "http://127.0.0.1:8000",
@@ -582,6 +590,7 @@ class Settings:
     database_url: str
     redis_url: str
     redis_prefix: str
+    database_timeout: int
     issuer: str
     keys_dir: str
     key_passphrase: str
