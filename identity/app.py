@@ -24,6 +24,7 @@ from identity.http.gate import BodyGate
 from identity.http.schemas import ErrorSchema
 from identity.metrics import SHARED_DEGRADED
 from identity.models.base import db
+from identity.storage.database import bound_round_trips, engine_options
 
 # Feature areas served by Flask: each module exposes ``blp`` (a flask-smorest Blueprint).
 # The signing endpoints and the broker's read are cores instead (``identity.http.cores``).
@@ -51,7 +52,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.database_url,
-        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url),
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options(settings.database_url, settings.database_timeout),
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         MAX_FORM_MEMORY_SIZE=settings.max_body_bytes,
         API_TITLE="identity",
@@ -64,6 +65,8 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     app.json.compact = True  # type: ignore[attr-defined]
 
     db.init_app(app)
+    with app.app_context():
+        bound_round_trips(db.engine, settings.database_timeout)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     api.ERROR_SCHEMA = ErrorSchema  # every operation documents the Infobip error shape
     # Invalid arguments are 400 BAD_REQUEST in the contract (webargs' default is 422): the
@@ -97,16 +100,3 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
 
     register_cli(app)
     return app
-
-
-def _engine_options(url: str) -> dict[str, Any]:
-    if url.startswith("sqlite"):
-        # Several server workers share the file: wait for locks instead of failing at once.
-        return {"connect_args": {"timeout": 15, "check_same_thread": False}}
-    return {
-        "pool_pre_ping": True,
-        "pool_size": 5,
-        "max_overflow": 10,
-        "pool_timeout": 5,
-        "connect_args": {"connect_timeout": 3},
-    }
