@@ -14,6 +14,7 @@ from identity.config import Settings
 from identity.core.auth import Credentials
 from identity.oauth.server import Server
 from identity.services.api_keys import ApiKeyService
+from identity.services.apis import ApiService
 from identity.services.clients import ClientService
 from identity.services.customers import CustomerService
 from identity.services.exchange import ExchangeService
@@ -34,6 +35,7 @@ class Services:
     shared: SharedState
     keys: KeyService
     tokens: TokenService
+    apis: ApiService
     clients: ClientService
     oauth: Server
     api_keys: ApiKeyService
@@ -65,8 +67,9 @@ def build_services(
         leeway=settings.clock_leeway,
         cache_seconds=settings.keyring_cache_seconds,
     )
-    tokens = TokenService(keys, settings, shared)
-    clients = ClientService(settings.hash_pepper, settings.client_cache_seconds)
+    apis = ApiService(settings, keys)
+    tokens = TokenService(keys, settings, shared, apis.audiences)
+    clients = ClientService(settings.hash_pepper, apis, settings.client_cache_seconds)
     api_keys = ApiKeyService(settings.hash_pepper, settings.client_cache_seconds)
     customers = CustomerService(settings, SessionEnder(tokens, shared, settings))
     throttle = LoginThrottle(shared, settings)
@@ -78,6 +81,7 @@ def build_services(
         shared=shared,
         keys=keys,
         tokens=tokens,
+        apis=apis,
         clients=clients,
         oauth=Server(clients, tokens, settings.reuse_access_tokens),
         api_keys=api_keys,
