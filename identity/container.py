@@ -12,7 +12,11 @@ from dataclasses import dataclass
 from identity.broker import Broker
 from identity.config import Settings
 from identity.core.auth import Credentials
-from identity.oauth.server import Server
+from identity.oauth.client_auth import ClientAuthentication
+from identity.oauth.grant import ClientCredentialsGrant
+from identity.oauth.reuse import TokenReuse
+from identity.oauth.targets import ApiTargets
+from identity.oauth.token_management import TokenManagement
 from identity.services.api_keys import ApiKeyService
 from identity.services.apis import ApiService
 from identity.services.clients import ClientService
@@ -37,7 +41,8 @@ class Services:
     tokens: TokenService
     apis: ApiService
     clients: ClientService
-    oauth: Server
+    token_grant: ClientCredentialsGrant
+    token_management: TokenManagement
     api_keys: ApiKeyService
     credentials: Credentials
     customers: CustomerService
@@ -76,6 +81,9 @@ def build_services(
     sessions = CustomerSessions(customers, tokens, throttle, shared, settings)
     broker = build_broker(settings, shared)
     inbox_apps = InboxApps(settings)
+    client_auth = ClientAuthentication(clients)
+    targets = ApiTargets(apis.registry)
+    reuse = TokenReuse(tokens) if settings.reuse_access_tokens else None
     return Services(
         settings=settings,
         shared=shared,
@@ -83,7 +91,8 @@ def build_services(
         tokens=tokens,
         apis=apis,
         clients=clients,
-        oauth=Server(clients, tokens, settings.reuse_access_tokens),
+        token_grant=ClientCredentialsGrant(client_auth, targets, tokens, reuse),
+        token_management=TokenManagement(client_auth, tokens),
         api_keys=api_keys,
         credentials=Credentials(tokens, api_keys),
         customers=customers,
