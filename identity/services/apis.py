@@ -183,7 +183,9 @@ class ApiService:
         return registry
 
     def list(self) -> builtins.list[Api]:
-        rows = db.session.scalars(select(ApiResource).order_by(ApiResource.id))
+        rows = list(db.session.scalars(select(ApiResource).order_by(ApiResource.id)))
+        if not any(row.builtin for row in rows):
+            rows.insert(0, self._builtin_row())
         return [self._api(row) for row in rows]
 
     def get(self, name: str) -> Api:
@@ -281,9 +283,21 @@ class ApiService:
 
     def _row(self, name: str) -> ApiResource:
         row = db.session.scalar(select(ApiResource).where(ApiResource.name == name))
+        if row is None and name == BUILTIN_API:
+            row = self._builtin_row()
         if row is None:
             raise NotFound(f"No API named {name!r}")
         return row  # type: ignore[no-any-return]
+
+    def _builtin_row(self) -> ApiResource:
+        """The built-in row, put back if it is missing (migration 0004 makes it; a wiped table
+        must not leave the service without its own API)."""
+        db.session.add(ApiResource(name=BUILTIN_API, audience=None, scopes="", builtin=True))
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()  # another worker put it back first
+        return db.session.scalars(select(ApiResource).where(ApiResource.builtin)).one()
 
     def _changeable(self, name: str) -> ApiResource:
         row = self._row(name)
