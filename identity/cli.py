@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "identity.commands.keys",
     "identity.commands.users",
     "identity.commands.clients",
+    "identity.commands.apis",
     "identity.commands.api_keys",
     "identity.commands.upstream",
     "identity.commands.inbox_apps",

@@ -16,9 +16,10 @@ from identity.core.auth import Credentials
 from identity.oauth.client_auth import ClientAuthentication
 from identity.oauth.grant import ClientCredentialsGrant
 from identity.oauth.reuse import TokenReuse
-from identity.oauth.targets import BuiltInTargets
+from identity.oauth.targets import ApiTargets
 from identity.oauth.token_management import TokenManagement
 from identity.services.api_keys import ApiKeyService
+from identity.services.apis import ApiService
 from identity.services.clients import ClientService
 from identity.services.customers import CustomerService
 from identity.services.exchange import ExchangeService
@@ -40,6 +41,7 @@ class Services:
     shared: SharedState
     keys: KeyService
     tokens: TokenService
+    apis: ApiService
     clients: ClientService
     token_grant: ClientCredentialsGrant
     token_management: TokenManagement
@@ -72,8 +74,9 @@ def build_services(
         leeway=settings.clock_leeway,
         cache_seconds=settings.keyring_cache_seconds,
     )
-    tokens = TokenService(keys, settings, shared)
-    clients = ClientService(settings.hash_pepper, settings.client_cache_seconds)
+    apis = ApiService(settings, keys)
+    tokens = TokenService(keys, settings, shared, apis.audiences)
+    clients = ClientService(settings.hash_pepper, apis, settings.client_cache_seconds)
     api_keys = ApiKeyService(settings.hash_pepper, settings.client_cache_seconds)
     customers = CustomerService(settings, SessionEnder(tokens, shared, settings))
     throttle = LoginThrottle(shared, settings)
@@ -82,7 +85,7 @@ def build_services(
     broker = build_broker(settings, shared, admission)
     inbox_apps = InboxApps(settings)
     client_auth = ClientAuthentication(clients)
-    targets = BuiltInTargets(settings.access_audience, settings.access_token_ttl)
+    targets = ApiTargets(apis.registry)
     reuse = TokenReuse(tokens) if settings.reuse_access_tokens else None
     return Services(
         settings=settings,
@@ -90,6 +93,7 @@ def build_services(
         shared=shared,
         keys=keys,
         tokens=tokens,
+        apis=apis,
         clients=clients,
         token_grant=ClientCredentialsGrant(client_auth, targets, tokens, reuse),
         token_management=TokenManagement(client_auth, tokens),

@@ -24,6 +24,7 @@ def initialise(dev_inbox_app: bool = False) -> list[str]:
     lines = ["database migrated"]
     kid = services().keys.ensure()
     lines.append(f"created signing key {kid}" if kid else "key ring present")
+    lines.extend(f"created ES256 signing key {es}" for es in services().apis.ensure_keys())
     if dev_inbox_app and kid and db.engine.dialect.name == "sqlite":
         created = services().inbox_apps.ensure_dev_app()
         lines.extend([created] if created else [])

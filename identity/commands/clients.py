@@ -1,4 +1,4 @@
-"""``identity clients create|list|rotate-secret|disable``."""
+"""``identity clients create|list|grant|rotate-secret|disable``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from flask.cli import with_appcontext
 
 from identity.cli import emit
 from identity.extensions import services
+from identity.scopes import BUILTIN_API
 
 
 @click.group("clients")
@@ -17,12 +18,13 @@ def clients_group() -> None:
 @clients_group.command("create")
 @click.option("--name", required=True, help="Who the client is, for people.")
 @click.option("--scope", default="", help='Allowed scopes, space separated, e.g. "admin".')
+@click.option("--api", default=BUILTIN_API, show_default=True, help="The API the scopes are on.")
 @click.option("--lifetime", type=click.IntRange(60), default=None, help="Token lifetime (s).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 @with_appcontext
-def create(name: str, scope: str, lifetime: int | None, as_json: bool) -> None:
-    """Create a client; its secret is printed once, here."""
-    created = services().clients.create(name, scope, lifetime)
+def create(name: str, scope: str, api: str, lifetime: int | None, as_json: bool) -> None:
+    """Create a client holding --scope on --api; its secret is printed once, here."""
+    created = services().clients.create(name, scope, lifetime, api)
     payload = {
         "client_id": created.client_id,
         "client_secret": created.client_secret,
@@ -40,24 +42,41 @@ def create(name: str, scope: str, lifetime: int | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
 def list_clients(as_json: bool) -> None:
-    """Show every client (never a secret)."""
-    rows = [
-        {
-            "client_id": row.client_id,
-            "name": row.name,
-            "scope": row.scope,
-            "lifetime": row.token_lifetime,
-            "enabled": row.enabled,
-            "created_at": row.created_at.isoformat(),
-        }
-        for row in services().clients.list()
-    ]
-    human = "\n".join(
-        f"{r['client_id']}  {'enabled ' if r['enabled'] else 'disabled'}  {r['name']}  "
-        f"[{r['scope']}]"
-        for r in rows
-    )
+    """Show every client (never a secret), with the scopes it holds on each API."""
+    clients = services().clients
+    rows, lines = [], []
+    for row in clients.list():
+        grants = clients.grants(row)
+        rows.append(
+            {
+                "client_id": row.client_id,
+                "name": row.name,
+                "scope": grants.get(BUILTIN_API, ""),
+                "grants": grants,
+                "lifetime": row.token_lifetime,
+                "enabled": row.enabled,
+                "created_at": row.created_at.isoformat(),
+            }
+        )
+        held = "  ".join(f"{api}: [{scope}]" for api, scope in grants.items())
+        lines.append(
+            f"{row.client_id}  {'enabled ' if row.enabled else 'disabled'}  {row.name}  {held}"
+        )
+    human = "\n".join(lines)
     emit({"clients": rows}, as_json, human or "no clients")
+
+
+@clients_group.command("grant")
+@click.argument("client_id")
+@click.option("--api", required=True, help="The API, by name.")
+@click.option("--scope", required=True, help='Its scopes the client holds; "" removes the grant.')
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def grant(client_id: str, api: str, scope: str, as_json: bool) -> None:
+    """Set the scopes a client holds on an API."""
+    granted = services().clients.grant(client_id, api, scope)
+    human = f"{client_id} on {api}: [{granted.scope}]" if granted.scope else "grant removed"
+    emit({"client_id": client_id, "api": api, "scope": granted.scope}, as_json, human)
 
 
 @clients_group.command("rotate-secret")

@@ -13,9 +13,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from identity.crypto.keys import ALGORITHMS, RS256
 from identity.extensions import services
 from identity.http.schemas import ErrorSchema
 from identity.http.security import require
+from identity.scopes import BUILTIN_API
 
 blp = Blueprint("admin", __name__, description="Admin: OAuth clients, API keys, signing keys")
 
@@ -32,13 +34,27 @@ def _no_store(response: Response) -> Response:
 class ClientCreateSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 200))
     scope = fields.String(load_default="", validate=validate.Length(0, 2000))
+    api = fields.String(
+        load_default=BUILTIN_API, metadata={"description": "the API the scope is on"}
+    )
     lifetime = fields.Integer(validate=validate.Range(60, 86400), allow_none=True)
 
 
 class ClientSchema(Schema):
     client_id = fields.String(required=True)
     name = fields.String()
-    scope = fields.String()
+    scope = fields.Function(
+        lambda row: services().clients.grants(row).get(BUILTIN_API, ""),
+        metadata={"type": "string", "description": f"its scopes on the built-in API {BUILTIN_API}"},
+    )
+    grants = fields.Function(
+        lambda row: services().clients.grants(row),
+        metadata={
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "API name -> the scopes the client holds on it",
+        },
+    )
     lifetime = fields.Integer(attribute="token_lifetime", allow_none=True)
     enabled = fields.Boolean()
     created_at = fields.DateTime()
@@ -86,6 +102,7 @@ class ApiKeyListSchema(Schema):
 
 class KeyStateSchema(Schema):
     kid = fields.String(required=True)
+    alg = fields.String(required=True)
     state = fields.String(required=True)
     activates_at = fields.DateTime()
     remove_after = fields.DateTime(allow_none=True)
@@ -95,8 +112,16 @@ class KeyListSchema(Schema):
     keys = fields.List(fields.Nested(KeyStateSchema), required=True)
 
 
+ALG = fields.String(load_default=RS256, validate=validate.OneOf(ALGORITHMS))
+
+
 class RotateSchema(Schema):
     promote_after = fields.Integer(validate=validate.Range(0, 365 * 86400), allow_none=True)
+    alg = ALG
+
+
+class PromoteSchema(Schema):
+    alg = ALG
 
 
 class KidSchema(Schema):
@@ -129,7 +154,9 @@ class Clients(MethodView):
     @blp.arguments(ClientCreateSchema())
     def post(self, body: dict[str, Any]) -> Response:
         """Create a client; the secret is in this answer only."""
-        created = services().clients.create(body["name"], body["scope"], body.get("lifetime"))
+        created = services().clients.create(
+            body["name"], body["scope"], body.get("lifetime"), body["api"]
+        )
         return _created(ClientSecretSchema().dump(created))
 
 
@@ -206,6 +233,7 @@ class Keys(MethodView):
             "keys": [
                 {
                     "kid": s.record.kid,
+                    "alg": s.record.alg,
                     "state": s.state,
                     "activates_at": s.record.activates_at,
                     "remove_after": s.remove_after,
@@ -222,10 +250,10 @@ class KeysRotate(MethodView):
     @require(access=ADMIN)
     @blp.arguments(RotateSchema(), required=False)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Pre-publish a new key; it signs after ``promote_after`` seconds."""
+        """Pre-publish a new key of ``alg``; it signs after ``promote_after`` seconds."""
         delay = body.get("promote_after")
         delay = services().settings.key_promote_after if delay is None else delay
-        return {"kid": services().keys.rotate(delay)}
+        return {"kid": services().keys.rotate(delay, body.get("alg", RS256))}
 
 
 @blp.route("/admin/keys/promote")
@@ -233,9 +261,10 @@ class KeysPromote(MethodView):
     @_errors
     @blp.response(200, KidSchema)
     @require(access=ADMIN)
-    def post(self) -> dict[str, Any]:
-        """Make the pre-published key active now."""
-        return {"kid": services().keys.promote()}
+    @blp.arguments(PromoteSchema(), required=False)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Make the pre-published key of ``alg`` (default RS256) active now."""
+        return {"kid": services().keys.promote(body.get("alg", RS256))}
 
 
 @blp.route("/admin/keys/retire")

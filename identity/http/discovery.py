@@ -10,11 +10,8 @@ from flask_smorest import Blueprint
 from identity.crypto.keys import public_pem
 from identity.extensions import services
 from identity.http.schemas import MetadataSchema
-from identity.scopes import KNOWN_SCOPES
 
 blp = Blueprint("discovery", __name__, description="Keys and discovery")
-
-SCOPES = KNOWN_SCOPES  # the one registry (identity.scopes)
 
 
 def _cacheable(response: Response) -> Response:
@@ -50,7 +47,8 @@ class Metadata(MethodView):
                         "client_secret_post",
                     ],
                     "response_types_supported": [],
-                    "scopes_supported": list(SCOPES),
+                    # Every scope of every API (RFC 8414 §2), this service's first.
+                    "scopes_supported": services().apis.registry().scopes_in_use(),
                     "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
                 }
             )

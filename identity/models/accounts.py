@@ -19,7 +19,6 @@ class OAuthClient(db.Model):  # type: ignore[name-defined,misc]
     client_id: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     secret_hash: Mapped[str] = mapped_column(String(128))  # HMAC-SHA256 hex, see crypto.hashing
-    scope: Mapped[str] = mapped_column(Text, default="")  # space-separated
     token_lifetime: Mapped[int | None] = mapped_column(Integer, nullable=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from identity.crypto.hashing import hash_secret, matches, random_secret
 from identity.errors import BadRequest, NotFound
-from identity.models import OAuthClient
+from identity.models import ApiResource, ClientGrant, OAuthClient
 from identity.models.base import db
-from identity.scopes import scope_errors
+from identity.scopes import BUILTIN_API
+from identity.services.apis import ApiService
 
 SCOPE_CHARS = frozenset(
     "!#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~"
@@ -51,17 +53,24 @@ def new_client_id() -> str:
 
 @dataclass(frozen=True)
 class ClientRecord:
-    """What the token endpoint needs to know about a client (no secret, only its hash)."""
+    """What the token endpoint needs to know about a client (no secret, only its hash).
+
+    ``grants`` maps each API the client holds scopes on to those scopes (never empty)."""
 
     client_id: str
     name: str
-    scopes: tuple[str, ...]
+    grants: dict[str, tuple[str, ...]]
     lifetime: int | None
     enabled: bool
     secret_hash: str
 
     def __repr__(self) -> str:
         return f"ClientRecord(client_id={self.client_id!r}, enabled={self.enabled!r})"
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        """The client's scopes on this service (the built-in API)."""
+        return self.grants.get(BUILTIN_API, ())
 
     @property
     def scope(self) -> str:
@@ -79,23 +88,43 @@ class CreatedClient:
         return f"CreatedClient(client_id={self.client_id!r}, scope={self.scope!r})"
 
 
+def grants_of(client_pk: int) -> dict[str, tuple[str, ...]]:
+    """``{api name: scopes}`` of one client, in the order the grants were made."""
+    rows = db.session.execute(
+        select(ApiResource.name, ClientGrant.scopes)
+        .join(ClientGrant, ClientGrant.api_id == ApiResource.id)
+        .where(ClientGrant.client_pk == client_pk)
+        .order_by(ClientGrant.id)
+    )
+    return {name: tuple(scopes.split()) for name, scopes in rows}
+
+
 def _record(row: OAuthClient) -> ClientRecord:
     return ClientRecord(
         client_id=row.client_id,
         name=row.name,
-        scopes=tuple(row.scope.split()),
+        grants=grants_of(row.id),
         lifetime=row.token_lifetime,
         enabled=row.enabled,
         secret_hash=row.secret_hash,
     )
 
 
+@dataclass(frozen=True)
+class Grant:
+    client_id: str
+    api: str
+    scope: str
+
+
 class ClientService:
-    def __init__(self, pepper: str, cache_seconds: float = 2.0) -> None:
+    def __init__(self, pepper: str, apis: ApiService, cache_seconds: float = 2.0) -> None:
         self._pepper = pepper
+        self._apis = apis
         self._cache_seconds = cache_seconds
         self._cache: dict[str, tuple[ClientRecord | None, float]] = {}
         self._lock = threading.Lock()
+        apis.on_change(self.forget_all)  # API scopes and removals change grants
 
     def __repr__(self) -> str:
         return "ClientService(***)"
@@ -135,36 +164,74 @@ class ClientService:
             raise NotFound("No such client")
         return row
 
+    def grants(self, row: OAuthClient) -> dict[str, str]:
+        """``{api name: "a b"}`` of a client row, for listings."""
+        return {api: " ".join(scopes) for api, scopes in grants_of(row.id).items()}
+
     # --- managing --------------------------------------------------------------------------
-    def create(self, name: str, scope: str, lifetime: int | None = None) -> CreatedClient:
-        """A new client; its secret is returned here once and stored only as a hash."""
+    def create(
+        self, name: str, scope: str, lifetime: int | None = None, api: str = BUILTIN_API
+    ) -> CreatedClient:
+        """A new client holding ``scope`` on ``api``; its secret is returned here once and
+        stored only as a hash."""
         name = name.strip()
         if not name or len(name) > 200:
             raise BadRequest("name is required", {"name": ["1-200 characters"]})
-        scope = normalise_scope(scope)
-        if not valid_scope(scope):
-            raise BadRequest("Invalid scope", {"scope": ["RFC 6749 §3.3 scope tokens"]})
-        if scope_errors(scope):
-            raise BadRequest("Unknown scope", scope_errors(scope))
+        api_id, scope = self._grantable(api, scope)
         if lifetime is not None and lifetime < 60:
             raise BadRequest("lifetime too short", {"lifetime": ["at least 60 seconds"]})
         client_id = new_client_id()
         secret = random_secret(32)  # 256 bits
         now = datetime.now(UTC)
-        db.session.add(
-            OAuthClient(
-                client_id=client_id,
-                name=name,
-                secret_hash=hash_secret(secret, self._pepper),
-                scope=scope,
-                token_lifetime=lifetime,
-                enabled=True,
-                created_at=now,
-                secret_rotated_at=now,
-            )
+        row = OAuthClient(
+            client_id=client_id,
+            name=name,
+            secret_hash=hash_secret(secret, self._pepper),
+            token_lifetime=lifetime,
+            enabled=True,
+            created_at=now,
+            secret_rotated_at=now,
         )
+        db.session.add(row)
+        if scope:
+            db.session.flush()  # the row's id, for the grant; one commit for both
+            db.session.add(ClientGrant(client_pk=row.id, api_id=api_id, scopes=scope))
         db.session.commit()
         return CreatedClient(client_id, secret, scope, lifetime)
+
+    def grant(self, client_id: str, api: str, scope: str) -> Grant:
+        """Set what the client holds on ``api`` (RFC 6749 §3.3 scope); empty removes the grant."""
+        row = self.row(client_id)
+        api_id, scope = self._grantable(api, scope)
+        query = select(ClientGrant).where(
+            ClientGrant.client_pk == row.id, ClientGrant.api_id == api_id
+        )
+        for attempt in (1, 2):  # a concurrent first grant wins the unique pair: update it then
+            existing = db.session.scalar(query)
+            if existing is not None and scope:
+                existing.scopes = scope
+            elif existing is not None:
+                db.session.delete(existing)
+            elif scope:
+                db.session.add(ClientGrant(client_pk=row.id, api_id=api_id, scopes=scope))
+            try:
+                db.session.commit()
+                break
+            except IntegrityError:
+                db.session.rollback()
+                if attempt == 2:
+                    raise
+        self.forget(client_id)
+        return Grant(client_id, api, scope)
+
+    def _grantable(self, api: str, scope: str) -> tuple[int, str]:
+        """``(the API's row id, the normalised scope)``: 404 for an unknown API, 400 unless the
+        API defines every scope token (an empty scope is no grant)."""
+        scope = normalise_scope(scope)
+        if not valid_scope(scope):
+            raise BadRequest("Invalid scope", {"scope": ["RFC 6749 §3.3 scope tokens"]})
+        api_id = self._apis.get(api).grantable(scope)
+        return api_id, scope
 
     def rotate_secret(self, client_id: str) -> CreatedClient:
         """A new secret; the old one stops working at once (on this instance)."""
@@ -174,7 +241,8 @@ class ClientService:
         row.secret_rotated_at = datetime.now(UTC)
         db.session.commit()
         self.forget(client_id)
-        return CreatedClient(row.client_id, secret, row.scope, row.token_lifetime)
+        scope = " ".join(grants_of(row.id).get(BUILTIN_API, ()))
+        return CreatedClient(row.client_id, secret, scope, row.token_lifetime)
 
     def disable(self, client_id: str) -> OAuthClient:
         """Refuse new tokens to this client (tokens already issued live until they expire)."""
@@ -187,3 +255,7 @@ class ClientService:
     def forget(self, client_id: str) -> None:
         with self._lock:
             self._cache.pop(client_id, None)
+
+    def forget_all(self) -> None:
+        with self._lock:
+            self._cache.clear()

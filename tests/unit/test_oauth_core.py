@@ -16,8 +16,10 @@ from identity.core.routes import Router
 from identity.errors import IdentityError, InvalidToken
 from identity.oauth.client_auth import ClientAuthentication
 from identity.oauth.grant import ClientCredentialsGrant
-from identity.oauth.targets import BuiltInTargets
+from identity.oauth.targets import ApiTargets
 from identity.oauth.token_management import TokenManagement
+from identity.scopes import KNOWN_SCOPES
+from identity.services.apis import Api, Registry
 from identity.services.clients import ClientRecord
 from identity.services.tokens import IssuedToken
 
@@ -30,11 +32,13 @@ class FakeClients:
 
     records = {
         "partner": (
-            ClientRecord("partner", "p", ("profile:read", "inbox:issue"), 600, True, "h"),
+            ClientRecord(
+                "partner", "p", {"identity": ("profile:read", "inbox:issue")}, 600, True, "h"
+            ),
             "s3cret",
         ),
-        "admin": (ClientRecord("admin", "a", ("admin",), None, True, "h"), "adm1n"),
-        "bare": (ClientRecord("bare", "b", (), None, True, "h"), "b4re"),
+        "admin": (ClientRecord("admin", "a", {"identity": ("admin",)}, None, True, "h"), "adm1n"),
+        "bare": (ClientRecord("bare", "b", {}, None, True, "h"), "b4re"),
     }
 
     def authenticate(self, client_id: str, secret: str) -> ClientRecord | None:
@@ -91,7 +95,8 @@ def tokens() -> FakeTokens:
 @pytest.fixture()
 def endpoints(tokens: FakeTokens) -> Endpoints:
     auth = ClientAuthentication(FakeClients())  # type: ignore[arg-type]
-    grant = ClientCredentialsGrant(auth, BuiltInTargets(AUDIENCE, 3600), tokens)  # type: ignore[arg-type]
+    registry = Registry.of([Api("identity", AUDIENCE, KNOWN_SCOPES, 3600, "RS256", builtin=True)])
+    grant = ClientCredentialsGrant(auth, ApiTargets(lambda: registry), tokens)  # type: ignore[arg-type]
     return Endpoints(Router(oauth.endpoints(grant, TokenManagement(auth, tokens))))  # type: ignore[arg-type]
 
 
