@@ -64,7 +64,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     api.ERROR_SCHEMA = ErrorSchema  # every operation documents the Infobip error shape
-    # Invalid arguments are 400 BAD_REQUEST in the contract (webargs' default is 422): the
+    # Invalid arguments are 400 BAD_REQUEST (docs/limits.md; webargs' default is 422): the
     # documented status and the raised one both follow.
     SmorestBlueprint.ARGUMENTS_PARSER.DEFAULT_VALIDATION_STATUS = 400
     api.init_app(app)

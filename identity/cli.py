@@ -14,6 +14,8 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
+from identity import DISTRIBUTION
+
 identity_group = AppGroup("identity", help="Manage the identity service.")
 
 # Area modules: each exposes ``commands`` (a list of click commands/groups).
@@ -74,7 +76,7 @@ def build_cli() -> click.Group:
     """The ``identity`` command tree: one group, the area commands, ``--version``."""
     _load_area_commands()
     cli = click.Group(name="identity", help="Manage and serve the identity service.")
-    click.version_option(package_name="identity", prog_name="identity")(cli)
+    click.version_option(package_name=DISTRIBUTION, prog_name="identity")(cli)
     for command in identity_group.commands.values():
         cli.add_command(command)
     return cli

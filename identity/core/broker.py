@@ -1,4 +1,4 @@
-"""``GET /upstream/connections/<name>/authorization`` (contract §5): the header to call with."""
+"""``GET /upstream/connections/<name>/authorization`` (docs/broker.md): the header to call with."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from authlib.oauth2 import OAuth2Error
 from identity.core.http import NO_STORE, Response, authlib_headers, json_response
 from identity.errors import IdentityError
 
-# Contract §0: these answer errors in the RFC 6749 §5.2 shape.
+# docs/limits.md: these answer errors in the RFC 6749 §5.2 shape.
 OAUTH_PATHS = frozenset({"/access_token", "/oauth/token", "/introspect", "/revoke"})
 
 

@@ -1,7 +1,7 @@
-"""The OAuth endpoints (contract §4): ``/access_token`` (alias ``/oauth/token``), ``/introspect``
+"""The OAuth endpoints (docs/partners.md): ``/access_token`` (alias ``/oauth/token``), ``/introspect``
 (RFC 7662) and ``/revoke`` (RFC 7009).
 
-Bodies are form-encoded (RFC 6749 §4.4.2) or JSON (contract §0); a repeated parameter is
+Bodies are form-encoded (RFC 6749 §4.4.2) or JSON (docs/limits.md); a repeated parameter is
 ``invalid_request`` (RFC 6749 §3.2) and an empty one counts as absent. Client authentication,
 the grant and the endpoints' logic are Authlib's ``AuthorizationServer`` with our hooks
 (``identity.oauth.server``); errors are rendered in the RFC 6749 §5.2 shape.
