@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Blueprint as SmorestBlueprint
 
-from identity import observability
+from identity import observability, tracing
 from identity.config import Settings
 from identity.container import build_services
 from identity.extensions import SERVICES, api, migrate
@@ -44,6 +44,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     settings = config if isinstance(config, Settings) else Settings.from_env(overrides=config)
     settings.require_secrets()
     observability.configure_logging(settings.log_level)
+    tracing.install_from_environ()  # OTEL_* variables; before any engine exists, so it is traced
 
     app = Flask(__name__, instance_relative_config=False)
     app.config.update(
@@ -86,6 +87,8 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trust_proxy)  # type: ignore[method-assign]
     # issue 12: the body gate must stay the outermost middleware (413 before anything acts).
     app.wsgi_app = BodyGate(app, app.wsgi_app, settings.max_body_bytes)  # type: ignore[method-assign]
+    # The request's trace span wraps it all (it reads no body); unchanged when tracing is off.
+    app.wsgi_app = tracing.wrap(app.wsgi_app)  # type: ignore[method-assign,assignment]
     from identity.cli import register as register_cli
 
     register_cli(app)

@@ -1,5 +1,5 @@
-"""The OAuth endpoints (docs/partners.md): ``/access_token`` (alias ``/oauth/token``), ``/introspect``
-(RFC 7662) and ``/revoke`` (RFC 7009).
+"""The OAuth endpoints (docs/partners.md): ``/access_token`` (alias ``/oauth/token``),
+``/introspect`` (RFC 7662) and ``/revoke`` (RFC 7009).
 
 Bodies are form-encoded (RFC 6749 §4.4.2) or JSON (docs/limits.md); a repeated parameter is
 ``invalid_request`` (RFC 6749 §3.2) and an empty one counts as absent. Client authentication,

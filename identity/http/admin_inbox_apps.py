@@ -1,4 +1,4 @@
-"""Admin API for inbox apps (docs/inbox.md, docs/partners.md): admin scope; keys go in, never come out."""
+"""Admin API for inbox apps (docs/inbox.md): admin scope; keys go in, never come out."""
 
 from __future__ import annotations
 

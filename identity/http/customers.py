@@ -21,7 +21,7 @@ from identity.http.schemas import ErrorSchema
 from identity.services.customers import MAX_PASSWORD
 from identity.services.sessions import CustomerLogin, CustomerSessions
 
-blp = Blueprint("customers", __name__, description="Customer login and sessions (docs/customers-and-inbox.md)")
+blp = Blueprint("customers", __name__, description="Customer login and sessions")
 
 
 class LoginSchema(Schema):

@@ -105,7 +105,7 @@ class ExchangeService:
 
     # --- the authorization flow ---------------------------------------------------------------
     def start(self, browser_id: str, state: str | None = None) -> str:
-        """Record a single-use state for this browser; return the authorize URL (docs/exchange.md)."""
+        """Record a single-use state for this browser; return the authorize URL (RFC 7636)."""
         if state is not None and not _STATE.match(state):
             raise FlowError("bad_state", "The state parameter is malformed")
         state = state or secrets.token_urlsafe(32)

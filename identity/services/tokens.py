@@ -126,6 +126,6 @@ class TokenService:
         return IssuedToken(token, claims, ttl)
 
     def verify_customer_token(self, token: str) -> dict[str, Any]:
-        # Logout must refuse the token "from then on" (docs/customers-and-inbox.md) on every worker and
-        # instance: customer tokens ask the shared revocation list on every use.
+        # Logout must refuse the token "from then on" (docs/customers-and-inbox.md) on every
+        # worker and instance: customer tokens ask the shared revocation list on every use.
         return self._verify_cached(token, CUSTOMER_TYP, self.settings.customer_audience, True)
