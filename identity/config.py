@@ -246,7 +246,7 @@ _VARIABLES: tuple[Variable, ...] = (
         "access_audience",
         None,
         str,
-        "`aud` of access tokens; default: <issuer>/api",
+        "`aud` of access tokens; default: `<issuer>/api`",
     ),
     Variable(
         "IDENTITY_MAX_TOKEN_TTL",
@@ -290,7 +290,7 @@ _VARIABLES: tuple[Variable, ...] = (
         "customer_audience",
         None,
         str,
-        "`aud` of customer tokens; default: <issuer>/customer",
+        "`aud` of customer tokens; default: `<issuer>/customer`",
     ),
     Variable(
         "IDENTITY_CUSTOMER_SESSION_MAX",
@@ -517,7 +517,7 @@ _VARIABLES: tuple[Variable, ...] = (
         "exchange_redirect_uri",
         None,
         str,
-        "OAuth redirect URI; default: <issuer>/exchange/callback",
+        "OAuth redirect URI; default: `<issuer>/exchange/callback`",
     ),
     Variable(
         "IDENTITY_EXCHANGE_SCOPE",
@@ -560,7 +560,7 @@ _VARIABLES: tuple[Variable, ...] = (
         "adapter_access_token",
         "",
         str,
-        "When set, the adapter endpoint also accepts ?access_token=<this>",
+        "When set, the adapter endpoint also accepts `?access_token=<this>`",
         secret=True,
     ),
 )

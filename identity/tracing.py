@@ -102,7 +102,20 @@ def wrap(app: WsgiApp) -> WsgiApp:
         return app
     from opentelemetry.instrumentation.wsgi import OpenTelemetryMiddleware
 
-    return OpenTelemetryMiddleware(app, tracer_provider=_State.provider)  # type: ignore[no-any-return]
+    return OpenTelemetryMiddleware(  # type: ignore[no-any-return]
+        app, request_hook=_path_only, tracer_provider=_State.provider
+    )
+
+
+def _path_only(span: Any, environ: dict[str, Any]) -> None:
+    """Query strings may carry tokens (``?access_token=``): the span keeps the path only, as
+    the access log does."""
+    query = str(environ.get("QUERY_STRING") or "")
+    if not query:
+        return
+    for key, value in dict(span.attributes or {}).items():
+        if isinstance(value, str) and query in value:
+            span.set_attribute(key, value.replace("?" + query, "").replace(query, ""))
 
 
 def tag_request_id(rid: str) -> None:

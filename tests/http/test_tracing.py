@@ -184,3 +184,16 @@ def test_a_brokered_read_traces_the_upstream_login(
     urls = [url_of(s) for s in upstream]
     assert urls == [f"{mock.base_url}/auth/1/session"]  # the one login, under the read's span
     assert all(s.kind is SpanKind.CLIENT for s in upstream)
+
+
+def test_no_span_carries_a_query_string(make_app: Any, spans: InMemorySpanExporter) -> None:
+    """Query strings may carry tokens (``?access_token=``): spans name the path only."""
+    app = make_app()
+    spans.clear()
+
+    app.test_client().get("/readyz?access_token=do-not-trace-me", buffered=True)
+
+    span = server_span(spans, "GET /readyz")
+    for value in span.attributes.values():
+        assert "do-not-trace-me" not in str(value)
+    assert span.attributes.get("http.target", span.attributes.get("url.path")) == "/readyz"
