@@ -122,6 +122,30 @@ def test_off_by_default_nothing_of_opentelemetry_is_imported(tmp_path: Path) -> 
     assert run.stdout.strip().splitlines()[-2:] == ["BodyGate", "[]"]
 
 
+def test_the_console_exporter_prints_the_request_span_when_asked_for(tmp_path: Path) -> None:
+    """OTEL_TRACES_EXPORTER=console alone switches tracing on; spans leave at exit."""
+    script = (
+        "from identity.app import create_app\n"
+        "from identity.setup import initialise\n"
+        "from tests.conftest import TEST_SECRETS\n"
+        f"app = create_app({{**TEST_SECRETS, 'database_url': 'sqlite:///{tmp_path}/t.db'}})\n"
+        "with app.app_context():\n"
+        "    initialise()\n"
+        "answer = app.test_client().get('/healthz', headers={'X-Request-Id': 'console-1'},\n"
+        "                               buffered=True)\n"
+        "assert answer.status_code == 200\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env |= {"OTEL_TRACES_EXPORTER": "console", "OTEL_SERVICE_NAME": "identity-test"}
+    run = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    assert '"name": "GET /healthz"' in run.stdout
+    assert '"identity.request_id": "console-1"' in run.stdout
+    assert '"service.name": "identity-test"' in run.stdout
+
+
 def test_a_token_request_is_one_server_span_with_its_route_request_id_and_database_spans(
     make_app: Any, spans: InMemorySpanExporter
 ) -> None:
