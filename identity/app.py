@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Blueprint as SmorestBlueprint
 
-from identity import observability
+from identity import observability, tracing
 from identity.config import Settings
 from identity.container import build_services
 from identity.core.catalog import core_endpoints
@@ -48,6 +48,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     settings = config if isinstance(config, Settings) else Settings.from_env(overrides=config)
     settings.require_secrets()
     observability.configure_logging(settings.log_level)
+    tracing.install_from_environ()  # OTEL_* variables; before any engine exists, so it is traced
 
     app = Flask(__name__, instance_relative_config=False)
     app.config.update(
@@ -70,7 +71,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
         bound_round_trips(db.engine, settings.database_timeout)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     api.ERROR_SCHEMA = ErrorSchema  # every operation documents the Infobip error shape
-    # Invalid arguments are 400 BAD_REQUEST in the contract (webargs' default is 422): the
+    # Invalid arguments are 400 BAD_REQUEST (docs/limits.md; webargs' default is 422): the
     # documented status and the raised one both follow.
     SmorestBlueprint.ARGUMENTS_PARSER.DEFAULT_VALIDATION_STATUS = 400
     api.init_app(app)
@@ -97,6 +98,8 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     app.wsgi_app = BodyGate(  # type: ignore[method-assign]
         app, app.wsgi_app, settings.max_body_bytes, router.oauth_rules
     )
+    # The request's trace span wraps it all (it reads no body); unchanged when tracing is off.
+    app.wsgi_app = tracing.wrap(app.wsgi_app)  # type: ignore[method-assign,assignment]
     from identity.cli import register as register_cli
 
     register_cli(app)

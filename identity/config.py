@@ -258,7 +258,7 @@ class Settings:
         "Default lifetime of client-credentials access tokens",
     )
     access_audience: str = setting(
-        "IDENTITY_ACCESS_AUDIENCE", None, str, "`aud` of access tokens; default: <issuer>/api"
+        "IDENTITY_ACCESS_AUDIENCE", None, str, "`aud` of access tokens; default: `<issuer>/api`"
     )
     max_token_ttl: int = setting(
         "IDENTITY_MAX_TOKEN_TTL",
@@ -300,7 +300,7 @@ class Settings:
         "IDENTITY_CUSTOMER_AUDIENCE",
         None,
         str,
-        "`aud` of customer tokens; default: <issuer>/customer",
+        "`aud` of customer tokens; default: `<issuer>/customer`",
     )
     customer_session_max: int = setting(
         "IDENTITY_CUSTOMER_SESSION_MAX",
@@ -486,7 +486,7 @@ class Settings:
         "IDENTITY_EXCHANGE_REDIRECT_URI",
         None,
         str,
-        "OAuth redirect URI; default: <issuer>/exchange/callback",
+        "OAuth redirect URI; default: `<issuer>/exchange/callback`",
     )
     exchange_scope: str = setting(
         "IDENTITY_EXCHANGE_SCOPE", "api_read", str, "Scope requested from Exchange"
@@ -520,7 +520,7 @@ class Settings:
         "IDENTITY_ADAPTER_ACCESS_TOKEN",
         "",
         str,
-        "When set, the adapter endpoint also accepts ?access_token=<this>",
+        "When set, the adapter endpoint also accepts `?access_token=<this>`",
         secret=True,
     )
 

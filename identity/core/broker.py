@@ -1,4 +1,4 @@
-"""``GET /upstream/connections/<name>/authorization``: the header to call the upstream with."""
+"""``GET /upstream/connections/<name>/authorization`` (docs/broker.md): the header to call with."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""``GET /healthz`` and ``GET /.well-known/jwks.json``: polled by every load balancer and every
-token verifier, so they skip the framework as the signing endpoints do."""
+"""``GET /healthz`` and ``GET /.well-known/jwks.json`` (docs/configuration.md): polled by every
+load balancer and every token verifier, so they skip the framework as the signing endpoints do."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Inbox secure-mode tokens (contract §3): ``POST /inbox/token`` and ``POST /v1/inbox/tokens``.
+"""Inbox secure-mode tokens (docs/inbox.md): ``POST /inbox/token`` and ``POST /v1/inbox/tokens``.
 
 Both take an optional ``"app"`` (the default inbox app when absent); the identifier and app
 rules, the vendor formats and the keys live in ``InboxService``.

@@ -1,4 +1,4 @@
-"""Admin API: OAuth clients, API keys and the signing key ring (contract §7).
+"""Admin API: OAuth clients, API keys and the signing key ring (docs/partners.md).
 
 Every endpoint needs an access token with scope ``admin``; secrets appear once, in the 201
 answer that creates them (``Cache-Control: no-store``).

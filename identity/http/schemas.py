@@ -21,7 +21,7 @@ class MetadataSchema(Schema):
 
 
 class ServiceExceptionSchema(Schema):
-    messageId = fields.String(required=True)  # noqa: N815 - contract field name
+    messageId = fields.String(required=True)  # noqa: N815 - Infobip's field name
     text = fields.String(required=True)
     validationErrors = fields.Dict(  # noqa: N815
         keys=fields.String(), values=fields.List(fields.String())
@@ -33,7 +33,7 @@ class RequestErrorInnerSchema(Schema):
 
 
 class ErrorSchema(Schema):
-    """Infobip's error shape (contract §0)."""
+    """Infobip's error shape (docs/limits.md)."""
 
     requestError = fields.Nested(RequestErrorInnerSchema, required=True)  # noqa: N815
 

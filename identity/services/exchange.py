@@ -68,7 +68,7 @@ class SettingField:
     max_length: int = 500
 
 
-# The account's app settings shown on the configuration page (contract §6 leaves them to us).
+# The account's app settings shown on the configuration page (our choice; docs/exchange.md).
 SETTING_FIELDS = (
     SettingField("sender", "Default sender ID", max_length=64),
     SettingField("notify_url", "Notification URL", max_length=500),
@@ -107,7 +107,7 @@ class ExchangeService:
 
     # --- the authorization flow ---------------------------------------------------------------
     def start(self, browser_id: str, state: str | None = None) -> str:
-        """Record a single-use state for this browser; return the authorize URL (contract §6)."""
+        """Record a single-use state for this browser; return the authorize URL (RFC 7636)."""
         if state is not None and not _STATE.match(state):
             raise FlowError("bad_state", "The state parameter is malformed")
         state = state or secrets.token_urlsafe(32)

@@ -1,4 +1,4 @@
-"""Inbox apps (contract §3, §8): vendor formats signed with imported vendor keys, app choice,
+"""Inbox apps (docs/inbox.md): vendor formats signed with imported vendor keys, app choice,
 key import and replacement, and secrets that never come back out."""
 
 from __future__ import annotations

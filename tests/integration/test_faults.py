@@ -35,7 +35,7 @@ def pg_proxy() -> Iterator[TcpProxy]:
 
 @pytest.fixture
 def redis_proxy() -> Iterator[TcpProxy]:
-    proxy = TcpProxy("127.0.0.1", 6379)
+    proxy = TcpProxy(*backends.redis_address())
     yield proxy
     proxy.close()
 
@@ -72,7 +72,7 @@ def test_database_down_gives_503_then_recovers(
 def test_redis_down_degrades_to_database_and_says_so(make_app: Any, redis_proxy: TcpProxy) -> None:
     """Redis unreachable: revocations keep working through the database; /readyz and /metrics
     say so; Redis coming back ends the degraded mode."""
-    app = make_app(redis_url=f"redis://127.0.0.1:{redis_proxy.port}/0")
+    app = make_app(redis_url=backends.redis_url_via(redis_proxy.port))
     client = app.test_client()
     assert client.get("/readyz").get_json()["checks"]["redis"] == "ok"
     expires = datetime.now(UTC) + timedelta(minutes=5)
