@@ -33,6 +33,7 @@ from identity.errors import (
 )
 from identity.models.base import db
 from identity.observability import request_id
+from identity.storage.transactions import is_transaction_conflict
 
 log = logging.getLogger(__name__)
 
@@ -116,14 +117,15 @@ def handle_oauth2_error(exc: OAuth2Error) -> Response:
     return _render(exc)
 
 
-def database_unavailable(exc: Exception) -> ServiceUnavailable:
-    """A lost database is a clean 503, never a 500 (and nothing half-written stays)."""
-    from identity.models.base import db
-
+def database_unavailable(exc: Exception) -> IdentityError:
+    """A lost database is a clean 503, never a 500 (and nothing half-written stays); a
+    transaction that lost a race (deadlock, serialization failure) is a 409, not an outage."""
     try:
         db.session.rollback()
     except Exception:  # noqa: BLE001 - the connection is already gone
         log.debug("rollback after database failure also failed")
+    if is_transaction_conflict(exc):
+        return Conflict("A concurrent change got in the way; try again")
     log.warning(
         "database unavailable: %s",
         type(exc).__name__,
