@@ -32,6 +32,7 @@ from identity.errors import (
 )
 from identity.models.base import db
 from identity.observability import request_id
+from identity.storage.transactions import is_transaction_conflict
 
 log = logging.getLogger(__name__)
 
@@ -111,14 +112,17 @@ def handle_validation_error(exc: ValidationError) -> Response:
     return _render(BadRequest("Invalid request", _validation_errors(exc.messages)))
 
 
-def database_unavailable(exc: Exception) -> ServiceUnavailable:
-    """A lost database is a clean 503, never a 500 (and nothing half-written stays)."""
+def database_unavailable(exc: Exception) -> IdentityError:
+    """A lost database is a clean 503, never a 500 (and nothing half-written stays); a
+    transaction that lost a race (deadlock, serialization failure) is a 409, not an outage."""
     from identity.models.base import db
 
     try:
         db.session.rollback()
     except Exception:  # noqa: BLE001 - the connection is already gone
         log.debug("rollback after database failure also failed")
+    if is_transaction_conflict(exc):
+        return Conflict("A concurrent change got in the way; try again")
     log.warning(
         "database unavailable: %s",
         type(exc).__name__,

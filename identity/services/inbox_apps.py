@@ -29,6 +29,7 @@ from identity.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
 from identity.models.base import db
 from identity.models.inbox import InboxApp
 from identity.models.types import utcnow
+from identity.storage.transactions import Contended, retrying
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 NAME_RULE = "1-100 characters: letters, digits, '.', '_', '-'"
@@ -137,26 +138,36 @@ class InboxApps:
     def add(self, new: NewInboxApp) -> ResolvedApp:
         vendor = self._validate(new)
         imported = None if new.own_key else self._import(vendor, new.key)
-        first = db.session.scalar(select(InboxApp.id).limit(1)) is None
-        if new.default:
-            db.session.execute(update(InboxApp).values(is_default=False))
-        row = InboxApp(
-            name=new.name,
-            vendor=vendor.name,
-            api_key=new.api_key,
-            own_key=new.own_key,
-            key_sealed=self._box.seal(imported.material) if imported else None,
-            key_description=imported.description if imported else None,
-            lifetime=new.lifetime,
-            is_default=new.default or first,  # the first app answers requests without "app"
-        )
-        db.session.add(row)
-        try:
-            db.session.commit()
-            self._resolved.clear()
-        except IntegrityError:
-            db.session.rollback()
-            raise Conflict(f"Inbox app {new.name!r} already exists") from None
+        sealed = self._box.seal(imported.material) if imported else None
+
+        def insert() -> InboxApp:
+            first = db.session.scalar(select(InboxApp.id).limit(1)) is None
+            if new.default:  # only the current default row is locked: no lock-order deadlock
+                db.session.execute(
+                    update(InboxApp).where(InboxApp.is_default).values(is_default=False)
+                )
+            row = InboxApp(
+                name=new.name,
+                vendor=vendor.name,
+                api_key=new.api_key,
+                own_key=new.own_key,
+                key_sealed=sealed,
+                key_description=imported.description if imported else None,
+                lifetime=new.lifetime,
+                is_default=new.default or first,  # the first app answers requests without "app"
+            )
+            db.session.add(row)
+            try:
+                db.session.commit()
+            except IntegrityError:
+                db.session.rollback()
+                if self._row(new.name) is not None:
+                    raise Conflict(f"Inbox app {new.name!r} already exists") from None
+                raise Contended() from None  # another default won (one-default index): again
+            return row
+
+        row = retrying(insert)
+        self._resolved.clear()
         return ResolvedApp.of(row)
 
     def list(self) -> list[ResolvedApp]:
