@@ -42,6 +42,10 @@ lint: $(STAMP) ## ruff (check + format), mypy, import-linter contracts (see pypr
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/hadolint Dockerfile
 
+constraints: $(STAMP) ## Re-pin the image's dependencies (constraints.txt) to the newest that pyproject.toml allows
+	CUSTOM_COMPILE_COMMAND="make constraints" $(VENV)/bin/pip-compile --quiet --upgrade --strip-extras --no-emit-index-url --no-emit-find-links \
+		--output-file constraints.txt pyproject.toml
+
 docs: $(STAMP) ## Build docs/ into site/ (mkdocs-material, strict)
 	$(PY) -m pip install -q -e '.[docs]'
 	$(VENV)/bin/mkdocs build --strict
@@ -58,4 +62,4 @@ load: $(STAMP) ## 60 s of mixed traffic on loopback (PostgreSQL + Redis when up)
 fuzz: $(STAMP) ## Longer schemathesis + hostile-input (Hypothesis) runs (FUZZ_EXAMPLES=200)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest tests/fuzz tests/hostile -q
 
-.PHONY: help install init run test test-sqlite lint docs bench load fuzz
+.PHONY: help install init run test test-sqlite lint constraints docs bench load fuzz

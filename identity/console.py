@@ -37,11 +37,13 @@ def main() -> None:
         return
     try:
         if sys.argv[1:2] == ["init"]:
-            from identity.config import ensure_secrets_file
+            from identity.config import SECRETS_FILE, ensure_secrets_file
 
-            created = ensure_secrets_file()
+            created = ensure_secrets_file(SECRETS_FILE)
             if created:
-                click.echo(f"generated {', '.join(created)} into instance/secrets.env", err=True)
+                click.echo(
+                    f"generated {', '.join(created)} into {SECRETS_FILE.resolve()}", err=True
+                )
         cli.main(prog_name="identity", obj=script_info)
     except ConfigError as exc:
         click.echo(f"identity: {exc}", err=True)
