@@ -26,6 +26,8 @@ run: init ## Serve on 127.0.0.1:8000 with identity serve (SQLite, in-process cac
 browser-deps: ## Install Debian's chromium for the browser test when it is missing
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
+# The deployment test (tests/deploy: compose.yaml with its own PostgreSQL and Redis) runs in the
+# SQLite pass only, when a Docker daemon answers (.ci/run starts one).
 test: $(STAMP) browser-deps ## Run the suite on SQLite, then on PostgreSQL + Redis
 	$(PY) -m pytest
 	IDENTITY_TEST_BACKEND=postgres $(PY) -m pytest

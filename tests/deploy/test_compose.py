@@ -169,7 +169,8 @@ def test_revoked_token_stays_inactive_after_a_redis_restart(
 def test_stopping_one_instance_costs_no_request_more_than_two_seconds(
     stack: Stack, client: tuple[str, str]
 ) -> None:
-    """Token requests through nginx while identity-a stops, stays away and comes back."""
+    """Token requests through nginx while identity-a stops, stays away, and comes back the way
+    docs/operations-and-production.md upgrades an instance (`up -d --no-deps`)."""
     results: list[tuple[int, float]] = []
     done = threading.Event()
 
@@ -192,7 +193,7 @@ def test_stopping_one_instance_costs_no_request_more_than_two_seconds(
         time.sleep(1)
         stack("stop", "identity-a")
         time.sleep(5)  # longer than nginx keeps a resolved address
-        stack("start", "identity-a")
+        stack("up", "-d", "--no-deps", "--force-recreate", "identity-a")
         stack.wait_healthy("identity-a")
         time.sleep(2)
     finally:
