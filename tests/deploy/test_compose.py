@@ -208,6 +208,20 @@ def test_stopping_one_instance_costs_no_request_more_than_two_seconds(
     assert slowest < 2.0
 
 
+def test_balancer_starts_and_serves_while_an_instance_is_missing(
+    stack: Stack, client: tuple[str, str]
+) -> None:
+    """nginx resolves the instances at request time, not once at start-up."""
+    stack("stop", "identity-b")
+    try:
+        stack("restart", "lb")
+        stack.wait_ready(within=20)
+        assert all(token_for(stack, client) for _ in range(5))
+    finally:
+        stack("start", "identity-b")
+        stack.wait_healthy("identity-b")
+
+
 def test_down_and_up_keeps_clients_keys_and_revocations(
     stack: Stack, client: tuple[str, str], revoked: str
 ) -> None:
