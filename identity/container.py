@@ -9,10 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from identity.admission import Admission
 from identity.broker import Broker
 from identity.config import Settings
 from identity.core.auth import Credentials
-from identity.oauth.server import Server
+from identity.oauth.client_auth import ClientAuthentication
+from identity.oauth.grant import ClientCredentialsGrant
+from identity.oauth.reuse import TokenReuse
+from identity.oauth.targets import BuiltInTargets
+from identity.oauth.token_management import TokenManagement
 from identity.services.api_keys import ApiKeyService
 from identity.services.clients import ClientService
 from identity.services.customers import CustomerService
@@ -31,11 +36,13 @@ from identity.storage.shared import FallbackShared, SharedState, build_shared
 @dataclass(frozen=True)
 class Services:
     settings: Settings
+    admission: Admission
     shared: SharedState
     keys: KeyService
     tokens: TokenService
     clients: ClientService
-    oauth: Server
+    token_grant: ClientCredentialsGrant
+    token_management: TokenManagement
     api_keys: ApiKeyService
     credentials: Credentials
     customers: CustomerService
@@ -71,15 +78,21 @@ def build_services(
     customers = CustomerService(settings, SessionEnder(tokens, shared, settings))
     throttle = LoginThrottle(shared, settings)
     sessions = CustomerSessions(customers, tokens, throttle, shared, settings)
-    broker = build_broker(settings, shared)
+    admission = Admission(settings.admission_slots)
+    broker = build_broker(settings, shared, admission)
     inbox_apps = InboxApps(settings)
+    client_auth = ClientAuthentication(clients)
+    targets = BuiltInTargets(settings.access_audience, settings.access_token_ttl)
+    reuse = TokenReuse(tokens) if settings.reuse_access_tokens else None
     return Services(
         settings=settings,
+        admission=admission,
         shared=shared,
         keys=keys,
         tokens=tokens,
         clients=clients,
-        oauth=Server(clients, tokens, settings.reuse_access_tokens),
+        token_grant=ClientCredentialsGrant(client_auth, targets, tokens, reuse),
+        token_management=TokenManagement(client_auth, tokens),
         api_keys=api_keys,
         credentials=Credentials(tokens, api_keys),
         customers=customers,
@@ -89,5 +102,5 @@ def build_services(
         inbox=InboxService(sessions, keys, inbox_apps, settings),
         broker=broker,
         upstream=UpstreamService(settings, broker, inbox_apps),
-        exchange=ExchangeService(settings),
+        exchange=ExchangeService(settings, admission),
     )

@@ -19,9 +19,11 @@ from identity.errors import ConfigError
 from identity.models.base import db
 
 DEFAULT_BIND = "127.0.0.1:8000"
-# Requests in flight per worker. Broker reads may wait seconds on an upstream; 32 of them
-# leave the rest free. The database pool (15 per worker) is released before such waits.
-DEFAULT_THREADS = 32
+# Requests in flight per worker. Broker reads may wait seconds on an upstream and give their
+# admission back meanwhile (identity.admission), so a few slots serve the rest. No more threads
+# than the database pool holds (5 + 10 overflow, identity.app): a thread never waits for a
+# connection while holding an admission.
+DEFAULT_THREADS = 15
 GRACE_SECONDS = 20  # SIGTERM: in-flight requests get this long before workers are killed
 
 

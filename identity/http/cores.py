@@ -17,7 +17,6 @@ from http import HTTPStatus
 from typing import Any
 
 import psycopg
-from authlib.oauth2 import OAuth2Error
 from flask import Flask
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 
@@ -89,7 +88,7 @@ class CoreApp:
     def __init__(self, app: Flask, fallback: WsgiApp) -> None:
         built = services(app)
         settings = built.settings
-        oauth = OAuthEndpoints(built.oauth)
+        oauth = OAuthEndpoints(built.token_grant, built.token_management)
         discovery = DiscoveryEndpoints(built.keys, settings.jwks_max_age)
         inbox = InboxEndpoints(
             built.inbox, built.credentials, settings.allowed_origins, settings.cors_origins
@@ -97,6 +96,7 @@ class CoreApp:
         self.broker = AuthorizationEndpoint(built.upstream, built.credentials)
         self.app = app
         self.fallback = fallback
+        self.admission = built.admission
         self.routes = {
             "/access_token": Route("/access_token", oauth.token, oauth=True),
             "/oauth/token": Route("/oauth/token", oauth.token, oauth=True),
@@ -123,6 +123,10 @@ class CoreApp:
         return Route(BROKER_RULE, lambda request: self.broker.handle(request, name), False)
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        with self.admission.admitted():  # identity.admission: no convoy of runnable threads
+            return self._dispatch(environ, start_response)
+
+    def _dispatch(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         path = wsgi_path(environ)
         route = self._route(path)
         if route is None:
@@ -152,7 +156,7 @@ class CoreApp:
             body = self._read_body(environ)
             remote = str(environ.get("REMOTE_ADDR") or "-")
             return route.handle(Request(method, path, headers, body, remote))
-        except (IdentityError, OAuth2Error) as exc:
+        except IdentityError as exc:
             return core_errors.render(exc, route.oauth)
         except (OperationalError, InterfaceError) as exc:
             return core_errors.render(database_unavailable(exc), route.oauth)

@@ -25,6 +25,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from identity.admission import Admission
 from identity.config import Settings
 from identity.crypto.secretbox import SecretBox
 from identity.errors import IdentityError, NotFound
@@ -96,9 +97,10 @@ def connection_name(account_key: str) -> str:
 
 
 class ExchangeService:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, admission: Admission) -> None:
         self.settings = settings
         self.box = SecretBox(settings.encryption_keys)
+        self.admission = admission
 
     def __repr__(self) -> str:
         return "ExchangeService(***)"
@@ -203,12 +205,13 @@ class ExchangeService:
             form["client_secret"] = s.exchange_client_secret  # client_secret_post
         timeout = httpx.Timeout(s.broker_read_timeout, connect=s.broker_connect_timeout)
         try:
-            response = httpx.post(
-                f"{s.exchange_base_url}/exchange/1/oauth/token",
-                data=form,
-                headers={"Accept": "application/json"},
-                timeout=timeout,
-            )
+            with self.admission.waiting():
+                response = httpx.post(
+                    f"{s.exchange_base_url}/exchange/1/oauth/token",
+                    data=form,
+                    headers={"Accept": "application/json"},
+                    timeout=timeout,
+                )
             document = response.json()
         except (httpx.HTTPError, ValueError) as exc:
             log.warning("exchange token request failed: %s", type(exc).__name__)
