@@ -11,6 +11,7 @@ import subprocess
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +106,7 @@ class Stack:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    @property
+    @cached_property
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
         if subprocess.run(["docker", "buildx", "version"], capture_output=True).returncode:
