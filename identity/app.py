@@ -13,15 +13,18 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from identity import observability
 from identity.config import Settings
 from identity.container import build_services
+from identity.core.catalog import core_endpoints
+from identity.core.routes import Router
 from identity.extensions import SERVICES, api, migrate
-from identity.http import core_docs
 from identity.http import errors as http_errors
+from identity.http import openapi
 from identity.http import strict as strict_input
 from identity.http.cores import CoreApp
 from identity.http.gate import BodyGate
 from identity.http.schemas import ErrorSchema
 from identity.metrics import SHARED_DEGRADED
 from identity.models.base import db
+from identity.storage.database import bound_round_trips, engine_options
 
 # Feature areas served by Flask: each module exposes ``blp`` (a flask-smorest Blueprint).
 # The signing endpoints and the broker's read are cores instead (``identity.http.cores``).
@@ -49,7 +52,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.database_url,
-        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url),
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options(settings.database_url, settings.database_timeout),
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         MAX_FORM_MEMORY_SIZE=settings.max_body_bytes,
         API_TITLE="identity",
@@ -62,6 +65,8 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     app.json.compact = True  # type: ignore[attr-defined]
 
     db.init_app(app)
+    with app.app_context():
+        bound_round_trips(db.engine, settings.database_timeout)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     api.ERROR_SCHEMA = ErrorSchema  # every operation documents the Infobip error shape
     # Invalid arguments are 400 BAD_REQUEST in the contract (webargs' default is 422): the
@@ -78,30 +83,20 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
 
     for name in BLUEPRINTS:
         api.register_blueprint(importlib.import_module(name).blp)
-    core_docs.document(api)
+    router = Router(core_endpoints(app.extensions[SERVICES]))
+    openapi.document(api, router.endpoints)
     http_errors.init_app(app)  # after flask-smorest, so our renderer wins
 
-    app.wsgi_app = CoreApp(app, app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = CoreApp(app, app.wsgi_app, router)  # type: ignore[method-assign]
     if settings.trust_proxy:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trust_proxy)  # type: ignore[method-assign]
     # issue 12: the body gate must stay the outermost middleware (413 before anything acts).
-    app.wsgi_app = BodyGate(app, app.wsgi_app, settings.max_body_bytes)  # type: ignore[method-assign]
+    app.wsgi_app = BodyGate(  # type: ignore[method-assign]
+        app, app.wsgi_app, settings.max_body_bytes, router.oauth_rules
+    )
     from identity.cli import register as register_cli
 
     register_cli(app)
     return app
-
-
-def _engine_options(url: str) -> dict[str, Any]:
-    if url.startswith("sqlite"):
-        # Several server workers share the file: wait for locks instead of failing at once.
-        return {"connect_args": {"timeout": 15, "check_same_thread": False}}
-    return {
-        "pool_pre_ping": True,
-        "pool_size": 5,
-        "max_overflow": 10,
-        "pool_timeout": 5,
-        "connect_args": {"connect_timeout": 3},
-    }

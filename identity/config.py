@@ -170,6 +170,13 @@ class Settings:
         str,
         "Prefix of every Redis key (lets deployments share one Redis)",
     )
+    database_timeout: int = setting(
+        "IDENTITY_DATABASE_TIMEOUT",
+        3,
+        _int(1),
+        "PostgreSQL: longest wait for one database round trip (statement, commit, ping) or a "
+        "pooled connection; a silent database is a 503 within this plus 2 s",
+    )
     issuer: str = setting(
         "IDENTITY_ISSUER",
         "http://127.0.0.1:8000",

@@ -7,10 +7,12 @@ import logging
 from flask import Flask, current_app
 from flask_migrate import upgrade
 from sqlalchemy import inspect
+from sqlalchemy.exc import SQLAlchemyError
 
 from identity.errors import ConfigError
 from identity.extensions import services
 from identity.models.base import db
+from identity.storage.shared import FallbackShared
 
 log = logging.getLogger("identity.startup")
 
@@ -42,3 +44,18 @@ def check_startup(app: Flask) -> None:
         # Inbox is optional: a deployment without an inbox app starts, with one warning line.
         for line in services().inbox_apps.startup_warnings():
             log.warning(line)
+
+
+def prepare_worker(app: Flask) -> None:
+    """At worker start: reload shared state into a Redis that lost it (best effort; requests
+    check again on their own)."""
+    shared = services(app).shared
+    if not isinstance(shared, FallbackShared):
+        return
+    with app.app_context():
+        try:
+            shared.restore_if_lost()
+        except SQLAlchemyError as exc:  # database not reachable yet: the first request retries
+            log.warning("shared state not checked at start: %s", type(exc).__name__)
+        finally:
+            db.session.remove()

@@ -5,19 +5,6 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 
-class JwkSchema(Schema):
-    kty = fields.String(required=True)
-    kid = fields.String(required=True)
-    use = fields.String()
-    alg = fields.String()
-    n = fields.String(required=True)
-    e = fields.String(required=True)
-
-
-class JwksSchema(Schema):
-    keys = fields.List(fields.Nested(JwkSchema), required=True)
-
-
 class MetadataSchema(Schema):
     issuer = fields.String(required=True)
     token_endpoint = fields.String(required=True)
@@ -31,11 +18,6 @@ class MetadataSchema(Schema):
     response_types_supported = fields.List(fields.String())
     token_endpoint_auth_signing_alg_values_supported = fields.List(fields.String())
     scopes_supported = fields.List(fields.String())
-
-
-class HealthSchema(Schema):
-    status = fields.String(required=True)
-    checks = fields.Dict(keys=fields.String(), values=fields.String())
 
 
 class ServiceExceptionSchema(Schema):

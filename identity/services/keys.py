@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -9,14 +10,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from identity.crypto import signer
 from identity.crypto.keyring import KeyRecord, KeyRing, KeyState
 from identity.crypto.verify import verify
 from identity.errors import Conflict, InternalError, NotFound
+from identity.models.base import db
 from identity.storage.keys import DatabaseKeyStore
 
 Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 
 
 def system_clock() -> datetime:
@@ -56,11 +60,27 @@ class KeyService:
 
     # --- reading ---------------------------------------------------------------------------
     def ring(self) -> KeyRing:
+        """The cached ring, re-read when older than ``cache_seconds``. While one thread
+        re-reads, or when the database does not answer, the ring already held keeps serving:
+        signing needs no database round trip (and never queues behind a silent one)."""
         ring = self._ring
-        if ring is None or time.monotonic() - self._loaded_at > self._cache_seconds:
-            with self._lock:
-                ring = KeyRing(self._store.load(), self._max_ttl, self._leeway)
-                self._ring, self._loaded_at = ring, time.monotonic()
+        if ring is not None and time.monotonic() - self._loaded_at <= self._cache_seconds:
+            return ring
+        if ring is not None and not self._lock.acquire(blocking=False):
+            return ring  # another thread is re-reading it
+        if ring is None:
+            self._lock.acquire()
+        try:
+            ring = KeyRing(self._store.load(), self._max_ttl, self._leeway)
+        except (OperationalError, InterfaceError) as exc:
+            if self._ring is None:
+                raise
+            db.session.rollback()
+            log.warning("key ring not re-read (%s); serving the one held", type(exc).__name__)
+            ring = self._ring
+        finally:
+            self._lock.release()
+        self._ring, self._loaded_at = ring, time.monotonic()
         return ring
 
     def refresh(self) -> None:
