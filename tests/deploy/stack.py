@@ -38,7 +38,13 @@ print(urllib.request.urlopen(request, timeout=10).read().decode())
 
 def _run(args: list[str], timeout: float, env: dict[str, str] | None = None) -> str:
     out = subprocess.run(
-        args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, stdin=None
+        args,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
     )
     assert out.returncode == 0, f"{' '.join(args[:6])}...: {out.stdout[-2000:]}{out.stderr[-2000:]}"
     return out.stdout

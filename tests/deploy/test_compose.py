@@ -119,6 +119,7 @@ def test_image_has_no_installer_at_run_time(stack: Stack) -> None:
             + ["identity-a", "python", "-c", f"import {module}"],
             cwd=ROOT,
             env=stack.env,
+            stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
             timeout=60,
