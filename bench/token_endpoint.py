@@ -1,7 +1,8 @@
 """The signing endpoints beside node-oidc-provider 9 and the sign-only floor, interleaved.
 
-Our ``POST /access_token``, ``POST /v1/inbox/tokens`` and ``POST /inbox/token`` (one fresh
-RS256 signature per request) and three yardsticks, all up at once and measured in turn, round
+Our ``POST /access_token`` (RS256, and ES256 for an API that chose it), ``POST
+/v1/inbox/tokens`` and ``POST /inbox/token`` (one fresh signature per request) and three
+yardsticks, all up at once and measured in turn, round
 after round (``harness.interleaved``), with the same wrk settings:
 - node-oidc-provider 9 (node:cluster, 2 workers, RS256 JWT access tokens, same client id,
   secret and request body as ours): the peer;
@@ -19,10 +20,12 @@ from collections.abc import Callable
 
 from bench.customers import seed_inbox_callers, set_up_inbox
 from bench.harness import CONNECTIONS, Row, WrkResult, interleaved, serve, signing_row, wrk
-from bench.peer import check_rs256_token, node_oidc_provider
+from bench.peer import check_token, node_oidc_provider
 
 FORM = "application/x-www-form-urlencoded"
 BODY = "grant_type=client_credentials&scope=profile:read"
+ES256_AUDIENCE = "https://bench-es256.example"
+ES256_BODY = f"grant_type=client_credentials&scope=bench:read&resource={ES256_AUDIENCE}"
 PEER_WARMUP = 8  # seconds of discarded traffic before node-oidc-provider's first round
 Load = Callable[[int, int], WrkResult]
 
@@ -32,9 +35,11 @@ def _basic(client_id: str, secret: str) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(raw).decode(), "Content-Type": FORM}
 
 
-def _post(url: str, headers: dict[str, str], body: str, field: str, jwks: str | None) -> Load:
+def _post(
+    url: str, headers: dict[str, str], body: str, field: str, jwks: str | None, alg: str = "RS256"
+) -> Load:
     """A checked endpoint's load: one verified request now, wrk when called."""
-    check_rs256_token(url, body, headers, jwks, field)
+    check_token(url, body, headers, jwks, field, alg)
 
     def load(warmup: int, seconds: int) -> WrkResult:
         return wrk(url, method="POST", body=body, headers=headers, duration=seconds, warmup=warmup)
@@ -50,6 +55,9 @@ def run(ctx: dict[str, float]) -> list[Row]:
     ):
         created = server.cli("clients", "create", "--name", "bench", "--scope", "profile:read")
         client_id, secret = str(created["client_id"]), str(created["client_secret"])
+        server.cli("apis", "add", "--name", "bench-es256", "--audience", ES256_AUDIENCE,
+                   "--scope", "bench:read", "--alg", "ES256")  # fmt: skip
+        server.cli("clients", "grant", client_id, "--api", "bench-es256", "--scope", "bench:read")
         customer, api_key = seed_inbox_callers(server)
         jwks = f"{server.base}/.well-known/jwks.json"
         with node_oidc_provider(client_id, secret) as (peer_base, version):
@@ -79,6 +87,14 @@ def run(ctx: dict[str, float]) -> list[Row]:
                     BODY,
                     "access_token",
                     jwks,
+                ),
+                "ours_es256": _post(
+                    f"{server.base}/access_token",
+                    _basic(client_id, secret),
+                    ES256_BODY,
+                    "access_token",
+                    jwks,
+                    alg="ES256",
                 ),
                 "partner": _post(
                     f"{server.base}/v1/inbox/tokens",
@@ -117,6 +133,7 @@ def run(ctx: dict[str, float]) -> list[Row]:
             ctx,
             targeted=True,
         ),
+        row("POST /access_token, an ES256 API (resource=)", results["ours_es256"], ctx),
         row("POST /v1/inbox/tokens (API key)", results["partner"], ctx, targeted=True),
         row("POST /inbox/token (customer Bearer)", results["customer"], ctx),
         peer,

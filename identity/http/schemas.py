@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 
+
 class MetadataSchema(Schema):
     issuer = fields.String(required=True)
     token_endpoint = fields.String(required=True)
