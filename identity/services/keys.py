@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from identity.cache import TTLCache
 from identity.crypto import signer
 from identity.crypto.keyring import KeyRecord, KeyRing, KeyState
 from identity.crypto.verify import verify
@@ -45,10 +45,8 @@ class KeyService:
         self._bits = bits
         self._max_ttl = max_token_ttl
         self._leeway = leeway
-        self._cache_seconds = cache_seconds
         self.clock = clock
-        self._ring: KeyRing | None = None
-        self._loaded_at = 0.0
+        self._ring: TTLCache[None, KeyRing] = TTLCache(cache_seconds, 1)
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -56,15 +54,14 @@ class KeyService:
 
     # --- reading ---------------------------------------------------------------------------
     def ring(self) -> KeyRing:
-        ring = self._ring
-        if ring is None or time.monotonic() - self._loaded_at > self._cache_seconds:
-            with self._lock:
-                ring = KeyRing(self._store.load(), self._max_ttl, self._leeway)
-                self._ring, self._loaded_at = ring, time.monotonic()
-        return ring
+        return self._ring.get_or_load(None, self._load_ring)
+
+    def _load_ring(self, _: None) -> KeyRing:
+        with self._lock:
+            return KeyRing(self._store.load(), self._max_ttl, self._leeway)
 
     def refresh(self) -> None:
-        self._ring = None
+        self._ring.clear()
 
     def jwks(self) -> dict[str, Any]:
         return self.ring().jwks(self.clock())
