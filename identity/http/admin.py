@@ -11,10 +11,11 @@ from typing import Any
 from flask import Response, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
+from identity import limits
 from identity.extensions import services
-from identity.http.schemas import ErrorSchema
+from identity.http.schemas import ErrorSchema, within
 from identity.http.security import require
 
 blp = Blueprint("admin", __name__, description="Admin: OAuth clients, API keys, signing keys")
@@ -30,9 +31,9 @@ def _no_store(response: Response) -> Response:
 
 # --- schemas -------------------------------------------------------------------------------
 class ClientCreateSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(1, 200))
-    scope = fields.String(load_default="", validate=validate.Length(0, 2000))
-    lifetime = fields.Integer(validate=validate.Range(60, 86400), allow_none=True)
+    name = fields.String(required=True, validate=within(limits.CLIENT_NAME))
+    scope = fields.String(load_default="", validate=within(limits.SCOPE))
+    lifetime = fields.Integer(validate=within(limits.CLIENT_LIFETIME), allow_none=True)
 
 
 class ClientSchema(Schema):
@@ -57,9 +58,9 @@ class ClientListSchema(Schema):
 
 
 class ApiKeyCreateSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(1, 200))
-    scope = fields.String(load_default="", validate=validate.Length(0, 2000))
-    expires_in = fields.Integer(validate=validate.Range(1, 10 * 365 * 86400), allow_none=True)
+    name = fields.String(required=True, validate=within(limits.API_KEY_NAME))
+    scope = fields.String(load_default="", validate=within(limits.SCOPE))
+    expires_in = fields.Integer(validate=within(limits.API_KEY_EXPIRES_IN), allow_none=True)
 
 
 class ApiKeySchema(Schema):
@@ -96,7 +97,7 @@ class KeyListSchema(Schema):
 
 
 class RotateSchema(Schema):
-    promote_after = fields.Integer(validate=validate.Range(0, 365 * 86400), allow_none=True)
+    promote_after = fields.Integer(validate=within(limits.KEY_PROMOTE_AFTER), allow_none=True)
 
 
 class KidSchema(Schema):

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
+from identity import limits
 from identity.cache import MISSING, TTLCache
 from identity.crypto.hashing import hash_secret, matches
 from identity.errors import BadRequest, NotFound, Unauthorized
@@ -70,12 +71,14 @@ class ApiKeyService:
         return "ApiKeyService(***)"
 
     def create(self, name: str, scope: str, expires_in: int | None = None) -> CreatedApiKey:
-        if not name.strip():
-            raise BadRequest("name is required", {"name": ["required"]})
+        limits.check(
+            "Invalid API key",
+            name=(limits.API_KEY_NAME, name.strip()),
+            scope=(limits.SCOPE, scope),
+            expires_in=(limits.API_KEY_EXPIRES_IN, expires_in),
+        )
         if scope_errors(scope):
             raise BadRequest("Unknown scope", scope_errors(scope))
-        if expires_in is not None and expires_in <= 0:
-            raise BadRequest("expires_in must be positive", {"expires_in": ["must be positive"]})
         lookup = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)  # 256 bits
         key = f"{PREFIX}{lookup}_{secret}"

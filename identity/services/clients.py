@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from identity import limits
 from identity.cache import TTLCache
 from identity.crypto.hashing import hash_secret, matches, random_secret
 from identity.errors import BadRequest, NotFound
@@ -131,15 +132,17 @@ class ClientService:
     def create(self, name: str, scope: str, lifetime: int | None = None) -> CreatedClient:
         """A new client; its secret is returned here once and stored only as a hash."""
         name = name.strip()
-        if not name or len(name) > 200:
-            raise BadRequest("name is required", {"name": ["1-200 characters"]})
+        limits.check(
+            "Invalid client",
+            name=(limits.CLIENT_NAME, name),
+            scope=(limits.SCOPE, scope),
+            lifetime=(limits.CLIENT_LIFETIME, lifetime),
+        )
         scope = normalise_scope(scope)
         if not valid_scope(scope):
             raise BadRequest("Invalid scope", {"scope": ["RFC 6749 §3.3 scope tokens"]})
         if scope_errors(scope):
             raise BadRequest("Unknown scope", scope_errors(scope))
-        if lifetime is not None and lifetime < 60:
-            raise BadRequest("lifetime too short", {"lifetime": ["at least 60 seconds"]})
         client_id = new_client_id()
         secret = random_secret(32)  # 256 bits
         now = datetime.now(UTC)

@@ -9,6 +9,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from identity import limits
 from identity.cache import TTLCache
 from identity.crypto import signer
 from identity.crypto.keyring import KeyRecord, KeyRing, KeyState
@@ -113,6 +114,7 @@ class KeyService:
         The "no next key yet" check reads the database under a lock, not this worker's cached
         ring: two rotations in a row (any workers, any instances) give 201 then 409.
         """
+        limits.check("Invalid rotation", promote_after=(limits.KEY_PROMOTE_AFTER, promote_after))
         now = self.clock()
 
         def refuse_second_next(records: list[KeyRecord]) -> None:
