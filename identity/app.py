@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -13,7 +12,7 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from identity import observability
 from identity.config import Settings
 from identity.container import build_services
-from identity.extensions import SERVICES, api, migrate
+from identity.extensions import SERVICES, api
 from identity.http import core_docs
 from identity.http import errors as http_errors
 from identity.http import strict as strict_input
@@ -62,7 +61,6 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     app.json.compact = True  # type: ignore[attr-defined]
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     api.ERROR_SCHEMA = ErrorSchema  # every operation documents the Infobip error shape
     # Invalid arguments are 400 BAD_REQUEST in the contract (webargs' default is 422): the
     # documented status and the raised one both follow.
