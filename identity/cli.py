@@ -17,7 +17,20 @@ from flask.cli import AppGroup, with_appcontext
 
 from identity import DISTRIBUTION
 
-identity_group = AppGroup("identity", help="Manage the identity service.")
+
+class _AreaGroup(AppGroup):
+    """Loads the area commands when a command line first needs them, not in every worker."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        _load_area_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        _load_area_commands()
+        return super().get_command(ctx, cmd_name)
+
+
+identity_group = _AreaGroup("identity", help="Manage the identity service.")
 
 # Area modules: each exposes ``commands`` (a list of click commands/groups).
 COMMAND_MODULES = (
@@ -69,7 +82,6 @@ def _load_area_commands() -> None:
 
 
 def register(app: Flask) -> None:
-    _load_area_commands()
     if "identity" not in app.cli.commands:
         app.cli.add_command(identity_group)
 

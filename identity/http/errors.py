@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import psycopg
 from flask import Flask, Response, request
 from marshmallow import ValidationError
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
@@ -171,5 +170,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(OperationalError, handle_database_down)
     app.register_error_handler(InterfaceError, handle_database_down)
     app.register_error_handler(DataError, handle_data_error)
-    app.register_error_handler(psycopg.DataError, handle_data_error)  # should one escape unwrapped
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        import psycopg  # only its deployments load the driver
+
+        app.register_error_handler(psycopg.DataError, handle_data_error)  # escaped unwrapped
     app.register_error_handler(Exception, handle_unexpected)

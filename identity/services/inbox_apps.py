@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import builtins
 import re
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from identity.cache import TTLCache
 from identity.config import Settings
 from identity.crypto.inbox_formats import VENDORS, Vendor
 from identity.crypto.key_import import KeyImportError, import_key
@@ -128,8 +128,9 @@ class InboxApps:
         # The inbox endpoints must cost about one signature: apps are remembered in this
         # process as clients are (IDENTITY_CLIENT_CACHE_SECONDS); a change made here is seen
         # at once, one made elsewhere within that time.
-        self._cache_seconds = settings.client_cache_seconds
-        self._resolved: dict[str | None, tuple[ResolvedApp, float]] = {}
+        self._resolved: TTLCache[str | None, ResolvedApp] = TTLCache(
+            settings.client_cache_seconds, 1000
+        )
 
     def __repr__(self) -> str:
         return "InboxApps(***)"
@@ -215,15 +216,7 @@ class InboxApps:
     # --- resolution ---------------------------------------------------------------------------
     def resolve(self, name: str | None) -> ResolvedApp:
         """The app that signs: ``name``, or the default; 404 unknown, 503 none configured."""
-        now = time.monotonic()
-        cached = self._resolved.get(name)
-        if cached is not None and now - cached[1] < self._cache_seconds:
-            return cached[0]
-        app = self._resolve_now(name)
-        if len(self._resolved) > 1000:
-            self._resolved.clear()
-        self._resolved[name] = (app, now)
-        return app
+        return self._resolved.get_or_load(name, self._resolve_now)
 
     def _resolve_now(self, name: str | None) -> ResolvedApp:
         query = select(InboxApp).where(

@@ -12,6 +12,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from identity import limits
 from identity.crypto import signer
 from identity.crypto.keyring import KeyRecord, KeyRing, KeyState
 from identity.crypto.keys import RS256, PublicKey
@@ -154,6 +155,7 @@ class KeyService:
         The "no next key yet" check reads the database under a lock, not this worker's cached
         ring: two rotations in a row (any workers, any instances) give 201 then 409.
         """
+        limits.check("Invalid rotation", promote_after=(limits.KEY_PROMOTE_AFTER, promote_after))
         now = self.clock()
 
         def refuse_second_next(records: list[KeyRecord]) -> None:
