@@ -105,11 +105,17 @@ def __getattr__(name: str) -> Any:
 
 def _with_shown_defaults(command: click.Command) -> click.Command:
     """Click 8.3 marks "no default" with a sentinel that mkdocs-click prints as is
-    (``Sentinel.UNSET``); the docs show what the command gets: ``False`` for a flag, else none."""
+    (``Sentinel.UNSET``); the docs show what the command gets: ``False`` for a flag, else none.
+    An empty default is shown as ``""`` (mkdocs-click would print an empty code span), a
+    required option as ``required`` (it would print ``_required``)."""
     for param in command.params:
-        if repr(param.default) == "Sentinel.UNSET":
+        if param.required and isinstance(param, click.Option):
+            param.required, param.default = False, "required"
+        elif repr(param.default) == "Sentinel.UNSET":
             flag = isinstance(param, click.Option) and param.is_flag
             param.default = False if flag and not param.multiple else None
+        elif param.default == "":
+            param.default = '""'
     if command.add_help_option:  # made afresh per context, with the sentinel: list it ourselves
         command.add_help_option = False
         shown = "Show this message and exit."
