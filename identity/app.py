@@ -31,6 +31,7 @@ BLUEPRINTS = (
     "identity.http.partners",
     "identity.http.admin",
     "identity.http.admin_users",
+    "identity.http.admin_audit",
     "identity.http.customers",
     "identity.http.admin_inbox_apps",
     "identity.http.broker",

@@ -8,13 +8,22 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 from typing import Any, NoReturn
 
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
-identity_group = AppGroup("identity", help="Manage the identity service.")
+
+def _audit_as_cli() -> None:
+    """Changes made by this command are audited as made by ``cli`` (one id per invocation)."""
+    from identity.services.audit import acting_as
+
+    click.get_current_context().with_resource(acting_as("cli", f"cli-{os.urandom(8).hex()}"))
+
+
+identity_group = AppGroup("identity", help="Manage the identity service.", callback=_audit_as_cli)
 
 # Area modules: each exposes ``commands`` (a list of click commands/groups).
 COMMAND_MODULES = (
@@ -26,6 +35,7 @@ COMMAND_MODULES = (
     "identity.commands.inbox_apps",
     "identity.commands.dev",
     "identity.commands.serve",
+    "identity.commands.audit",
 )
 
 
@@ -73,7 +83,9 @@ def register(app: Flask) -> None:
 def build_cli() -> click.Group:
     """The ``identity`` command tree: one group, the area commands, ``--version``."""
     _load_area_commands()
-    cli = click.Group(name="identity", help="Manage and serve the identity service.")
+    cli = click.Group(
+        name="identity", help="Manage and serve the identity service.", callback=_audit_as_cli
+    )
     click.version_option(package_name="identity", prog_name="identity")(cli)
     for command in identity_group.commands.values():
         cli.add_command(command)

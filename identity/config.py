@@ -271,6 +271,21 @@ _VARIABLES: tuple[Variable, ...] = (
         "disable, secret rotation or key revocation within it",
     ),
     Variable(
+        "IDENTITY_ALLOW_INSECURE_JWKS_URI",
+        "allow_insecure_jwks_uri",
+        False,
+        _bool,
+        "Development only: let a private_key_jwt client's jwks_uri be http, or a loopback, "
+        "private or link-local address (refused otherwise: server-side request forgery)",
+    ),
+    Variable(
+        "IDENTITY_AUDIT_RETENTION_DAYS",
+        "audit_retention_days",
+        90,
+        _int(1),
+        "How long audit events are kept (older ones are pruned at start-up and while writing)",
+    ),
+    Variable(
         "IDENTITY_REVOCATION_CHECK_SECONDS",
         "revocation_check_seconds",
         0.5,
@@ -601,6 +616,8 @@ class Settings:
     max_token_ttl: int
     reuse_access_tokens: bool
     client_cache_seconds: float
+    allow_insecure_jwks_uri: bool
+    audit_retention_days: int
     revocation_check_seconds: float
     customer_token_ttl: int
     customer_audience: str

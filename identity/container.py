@@ -12,13 +12,16 @@ from dataclasses import dataclass
 from identity.broker import Broker
 from identity.config import Settings
 from identity.core.auth import Credentials
+from identity.oauth.assertions import ClientAssertions
 from identity.oauth.server import Server
 from identity.services.api_keys import ApiKeyService
+from identity.services.audit import AuditLog
 from identity.services.clients import ClientService
 from identity.services.customers import CustomerService
 from identity.services.exchange import ExchangeService
 from identity.services.inbox import InboxService
 from identity.services.inbox_apps import InboxApps
+from identity.services.jwks_uri import JwksFetcher
 from identity.services.keys import KeyService
 from identity.services.sessions import CustomerSessions, SessionEnder
 from identity.services.throttle import LoginThrottle
@@ -32,9 +35,11 @@ from identity.storage.shared import FallbackShared, SharedState, build_shared
 class Services:
     settings: Settings
     shared: SharedState
+    audit: AuditLog
     keys: KeyService
     tokens: TokenService
     clients: ClientService
+    client_assertions: ClientAssertions
     oauth: Server
     api_keys: ApiKeyService
     credentials: Credentials
@@ -58,27 +63,42 @@ def build_services(
     shared = build_shared(settings.redis_url, settings.redis_prefix, settings.database_url)
     if isinstance(shared, FallbackShared) and on_degrade is not None:
         shared.on_degrade = on_degrade
+    audit = AuditLog(settings.audit_retention_days)
     keys = KeyService(
         DatabaseKeyStore(settings.key_passphrase),
+        audit,
         bits=settings.key_size,
         max_token_ttl=settings.max_token_ttl,
         leeway=settings.clock_leeway,
         cache_seconds=settings.keyring_cache_seconds,
     )
     tokens = TokenService(keys, settings, shared)
-    clients = ClientService(settings.hash_pepper, settings.client_cache_seconds)
-    api_keys = ApiKeyService(settings.hash_pepper, settings.client_cache_seconds)
-    customers = CustomerService(settings, SessionEnder(tokens, shared, settings))
+    clients = ClientService(
+        settings.hash_pepper,
+        audit,
+        settings.client_cache_seconds,
+        settings.allow_insecure_jwks_uri,
+    )
+    api_keys = ApiKeyService(settings.hash_pepper, audit, settings.client_cache_seconds)
+    customers = CustomerService(settings, SessionEnder(tokens, shared, settings), audit)
     throttle = LoginThrottle(shared, settings)
     sessions = CustomerSessions(customers, tokens, throttle, shared, settings)
     broker = build_broker(settings, shared)
-    inbox_apps = InboxApps(settings)
+    inbox_apps = InboxApps(settings, audit)
     return Services(
         settings=settings,
         shared=shared,
+        audit=audit,
         keys=keys,
         tokens=tokens,
         clients=clients,
+        client_assertions=ClientAssertions(
+            clients,
+            shared,
+            JwksFetcher(settings.allow_insecure_jwks_uri),
+            settings.issuer,
+            settings.clock_leeway,
+        ),
         oauth=Server(clients, tokens, settings.reuse_access_tokens),
         api_keys=api_keys,
         credentials=Credentials(tokens, api_keys),
@@ -88,6 +108,6 @@ def build_services(
         inbox_apps=inbox_apps,
         inbox=InboxService(sessions, keys, inbox_apps, settings),
         broker=broker,
-        upstream=UpstreamService(settings, broker, inbox_apps),
+        upstream=UpstreamService(settings, broker, inbox_apps, audit),
         exchange=ExchangeService(settings),
     )

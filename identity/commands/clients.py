@@ -1,12 +1,22 @@
-"""``identity clients create|list|rotate-secret|disable``."""
+"""``identity clients create|list|show|rotate-secret|disable|enable``."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
-from identity.cli import emit
+from identity.cli import emit, fail
 from identity.extensions import services
+from identity.services.clients import (
+    MAX_OVERLAP,
+    PRIVATE_KEY_JWT,
+    SECRET,
+    ClientAuth,
+    client_view,
+    rotated_view,
+)
 
 
 @click.group("clients")
@@ -14,26 +24,56 @@ def clients_group() -> None:
     """Manage OAuth clients (client credentials)."""
 
 
+def _auth(method: str, jwks_file: Path | None, jwks_uri: str | None) -> ClientAuth:
+    if method == SECRET and (jwks_file or jwks_uri):
+        fail("--jwks-file and --jwks-uri go with --auth private_key_jwt")
+    if method == PRIVATE_KEY_JWT and bool(jwks_file) == bool(jwks_uri):
+        fail("--auth private_key_jwt needs exactly one of --jwks-file F or --jwks-uri URL")
+    try:
+        jwks = jwks_file.read_text("utf-8") if jwks_file else None
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"--jwks-file: cannot read {jwks_file}: {type(exc).__name__}")
+    return ClientAuth(method, jwks, jwks_uri)
+
+
 @clients_group.command("create")
 @click.option("--name", required=True, help="Who the client is, for people.")
 @click.option("--scope", default="", help='Allowed scopes, space separated, e.g. "admin".')
 @click.option("--lifetime", type=click.IntRange(60), default=None, help="Token lifetime (s).")
+@click.option(
+    "--auth",
+    "method",
+    type=click.Choice([SECRET, PRIVATE_KEY_JWT]),
+    default=SECRET,
+    show_default=True,
+    help="How the client authenticates: a secret (basic or post), or signed assertions.",
+)
+@click.option(
+    "--jwks-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The client's public JWK Set (private_key_jwt).",
+)
+@click.option("--jwks-uri", help="https URL of the client's public JWK Set (private_key_jwt).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 @with_appcontext
-def create(name: str, scope: str, lifetime: int | None, as_json: bool) -> None:
-    """Create a client; its secret is printed once, here."""
-    created = services().clients.create(name, scope, lifetime)
-    payload = {
-        "client_id": created.client_id,
-        "client_secret": created.client_secret,
-        "scope": created.scope,
-    }
-    emit(
-        payload,
-        as_json,
-        f"client_id: {created.client_id}\nclient_secret: {created.client_secret}\n"
-        f"scope: {created.scope}\n(the secret is shown only once)",
-    )
+def create(
+    name: str,
+    scope: str,
+    lifetime: int | None,
+    method: str,
+    jwks_file: Path | None,
+    jwks_uri: str | None,
+    as_json: bool,
+) -> None:
+    """Create a client; its secret (if it has one) is printed once, here."""
+    auth = _auth(method, jwks_file, jwks_uri)
+    created = services().clients.create(name, scope, lifetime, auth=auth)
+    payload = {"client_id": created.client_id, "scope": created.scope}
+    human = f"client_id: {created.client_id}\nscope: {created.scope}\nauth: {method}"
+    if created.client_secret is not None:
+        payload["client_secret"] = created.client_secret
+        human += f"\nclient_secret: {created.client_secret}\n(the secret is shown only once)"
+    emit(payload, as_json, human)
 
 
 @clients_group.command("list")
@@ -41,34 +81,46 @@ def create(name: str, scope: str, lifetime: int | None, as_json: bool) -> None:
 @with_appcontext
 def list_clients(as_json: bool) -> None:
     """Show every client (never a secret)."""
-    rows = [
-        {
-            "client_id": row.client_id,
-            "name": row.name,
-            "scope": row.scope,
-            "lifetime": row.token_lifetime,
-            "enabled": row.enabled,
-            "created_at": row.created_at.isoformat(),
-        }
-        for row in services().clients.list()
-    ]
+    rows = [client_view(row) for row in services().clients.list()]
     human = "\n".join(
         f"{r['client_id']}  {'enabled ' if r['enabled'] else 'disabled'}  {r['name']}  "
-        f"[{r['scope']}]"
+        f"[{r['scope']}]  {r['auth_method']}"
         for r in rows
     )
     emit({"clients": rows}, as_json, human or "no clients")
 
 
-@clients_group.command("rotate-secret")
+@clients_group.command("show")
 @click.argument("client_id")
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
-def rotate_secret(client_id: str, as_json: bool) -> None:
-    """Replace a client's secret; the old one is refused from now on."""
-    rotated = services().clients.rotate_secret(client_id)
-    payload = {"client_id": rotated.client_id, "client_secret": rotated.client_secret}
-    emit(payload, as_json, f"client_secret: {rotated.client_secret}\n(shown only once)")
+def show(client_id: str, as_json: bool) -> None:
+    """One client: scopes, state, how it authenticates (never a secret)."""
+    view = client_view(services().clients.row(client_id))
+    human = "\n".join(f"{key}: {value}" for key, value in view.items() if key != "jwks")
+    emit(view, as_json, human)
+
+
+@clients_group.command("rotate-secret")
+@click.argument("client_id")
+@click.option(
+    "--keep-old-for",
+    type=click.IntRange(0, MAX_OVERLAP),
+    default=0,
+    show_default=True,
+    help="Seconds the old secret keeps working (at most 30 days = 2592000).",
+)
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def rotate_secret(client_id: str, keep_old_for: int, as_json: bool) -> None:
+    """Replace a client's secret; the old one works until old_secret_expires_at."""
+    payload = rotated_view(services().clients.rotate_secret(client_id, keep_old_for))
+    ends = payload["old_secret_expires_at"] or "now (ended at once)"
+    emit(
+        payload,
+        as_json,
+        f"client_secret: {payload['client_secret']}\n(shown only once)\nold secret ends: {ends}",
+    )
 
 
 @clients_group.command("disable")
@@ -79,6 +131,16 @@ def disable(client_id: str, as_json: bool) -> None:
     """Refuse new tokens to a client."""
     row = services().clients.disable(client_id)
     emit({"client_id": row.client_id, "enabled": row.enabled}, as_json, f"disabled {client_id}")
+
+
+@clients_group.command("enable")
+@click.argument("client_id")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def enable(client_id: str, as_json: bool) -> None:
+    """Accept a disabled client again (same secret or keys)."""
+    row = services().clients.enable(client_id)
+    emit({"client_id": row.client_id, "enabled": row.enabled}, as_json, f"enabled {client_id}")
 
 
 commands = [clients_group]

@@ -6,6 +6,7 @@ answer that creates them (``Cache-Control: no-store``).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Response, jsonify
@@ -16,6 +17,14 @@ from marshmallow import Schema, fields, validate
 from identity.extensions import services
 from identity.http.schemas import ErrorSchema
 from identity.http.security import require
+from identity.services.clients import (
+    MAX_OVERLAP,
+    PRIVATE_KEY_JWT,
+    SECRET,
+    ClientAuth,
+    client_view,
+    rotated_view,
+)
 
 blp = Blueprint("admin", __name__, description="Admin: OAuth clients, API keys, signing keys")
 
@@ -33,23 +42,46 @@ class ClientCreateSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 200))
     scope = fields.String(load_default="", validate=validate.Length(0, 2000))
     lifetime = fields.Integer(validate=validate.Range(60, 86400), allow_none=True)
+    auth = fields.String(load_default=SECRET, validate=validate.OneOf([SECRET, PRIVATE_KEY_JWT]))
+    jwks = fields.Dict(metadata={"description": "public JWK Set (private_key_jwt)"})
+    jwks_uri = fields.String(validate=validate.Length(1, 2000))
 
 
 class ClientSchema(Schema):
     client_id = fields.String(required=True)
     name = fields.String()
     scope = fields.String()
-    lifetime = fields.Integer(attribute="token_lifetime", allow_none=True)
+    lifetime = fields.Integer(allow_none=True)
     enabled = fields.Boolean()
-    created_at = fields.DateTime()
-    secret_rotated_at = fields.DateTime()
+    auth_method = fields.String()
+    jwks = fields.Dict(allow_none=True)
+    jwks_uri = fields.String(allow_none=True)
+    created_at = fields.String(metadata={"format": "date-time"})
+    secret_rotated_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    old_secret_expires_at = fields.String(allow_none=True, metadata={"format": "date-time"})
 
 
 class ClientSecretSchema(Schema):
     client_id = fields.String(required=True)
-    client_secret = fields.String(required=True)
+    client_secret = fields.String(metadata={"description": "absent for private_key_jwt"})
     scope = fields.String(required=True)
     lifetime = fields.Integer(allow_none=True)
+
+
+class RotateSecretSchema(Schema):
+    keep_old_for = fields.Integer(
+        load_default=0,
+        validate=validate.Range(0, MAX_OVERLAP),
+        metadata={"description": "seconds the old secret keeps working (at most 30 days)"},
+    )
+
+
+class RotatedSecretSchema(Schema):
+    client_id = fields.String(required=True)
+    client_secret = fields.String(required=True)
+    old_secret_expires_at = fields.String(
+        required=True, allow_none=True, metadata={"format": "date-time"}
+    )
 
 
 class ClientListSchema(Schema):
@@ -121,16 +153,25 @@ class Clients(MethodView):
     @require(access=ADMIN)
     def get(self) -> dict[str, Any]:
         """Every OAuth client (never a secret)."""
-        return {"clients": services().clients.list()}
+        return {"clients": [client_view(row) for row in services().clients.list()]}
 
     @_errors
     @blp.response(201, ClientSecretSchema)
     @require(access=ADMIN)
     @blp.arguments(ClientCreateSchema())
     def post(self, body: dict[str, Any]) -> Response:
-        """Create a client; the secret is in this answer only."""
-        created = services().clients.create(body["name"], body["scope"], body.get("lifetime"))
-        return _created(ClientSecretSchema().dump(created))
+        """Create a client; its secret (``client_secret`` auth) is in this answer only."""
+        jwks = body.get("jwks")
+        auth = ClientAuth(
+            body["auth"], json.dumps(jwks) if jwks is not None else None, body.get("jwks_uri")
+        )
+        created = services().clients.create(
+            body["name"], body["scope"], body.get("lifetime"), auth=auth
+        )
+        answer = ClientSecretSchema().dump(created)
+        if created.client_secret is None:
+            answer.pop("client_secret", None)
+        return _created(answer)
 
 
 @blp.route("/admin/clients/<client_id>")
@@ -139,19 +180,20 @@ class ClientItem(MethodView):
     @blp.response(200, ClientSchema)
     @require(access=ADMIN)
     def get(self, client_id: str) -> Any:
-        """One client."""
-        return services().clients.row(client_id)
+        """One client (never a secret)."""
+        return client_view(services().clients.row(client_id))
 
 
 @blp.route("/admin/clients/<client_id>/rotate-secret")
 class ClientRotate(MethodView):
     @_errors
-    @blp.response(200, ClientSecretSchema)
+    @blp.response(200, RotatedSecretSchema)
     @require(access=ADMIN)
-    def post(self, client_id: str) -> Response:
-        """A new secret; the old one is refused at once (other instances: within the cache TTL)."""
-        rotated = services().clients.rotate_secret(client_id)
-        return _created(ClientSecretSchema().dump(rotated), status=200)
+    @blp.arguments(RotateSecretSchema(), required=False)
+    def post(self, body: dict[str, Any], client_id: str) -> Response:
+        """A new secret; the old one works until ``old_secret_expires_at`` (null: not at all)."""
+        rotated = services().clients.rotate_secret(client_id, body.get("keep_old_for", 0))
+        return _created(rotated_view(rotated), status=200)
 
 
 @blp.route("/admin/clients/<client_id>/disable")
@@ -161,7 +203,17 @@ class ClientDisable(MethodView):
     @require(access=ADMIN)
     def post(self, client_id: str) -> Any:
         """Refuse new tokens to this client."""
-        return services().clients.disable(client_id)
+        return client_view(services().clients.disable(client_id))
+
+
+@blp.route("/admin/clients/<client_id>/enable")
+class ClientEnable(MethodView):
+    @_errors
+    @blp.response(200, ClientSchema)
+    @require(access=ADMIN)
+    def post(self, client_id: str) -> Any:
+        """Accept a disabled client again (same secret or keys)."""
+        return client_view(services().clients.enable(client_id))
 
 
 # --- API keys ------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 that one migration history describes the whole schema."""
 
 from identity.models.accounts import ApiKey, Customer, CustomerSession, OAuthClient
+from identity.models.audit import AuditEvent
 from identity.models.exchange import AppSetting, ExchangeAccount, InboundMessage, OAuthState
 from identity.models.inbox import InboxApp
 from identity.models.keys import SigningKey
@@ -11,6 +12,7 @@ from identity.models.upstream import UpstreamConnection, UpstreamToken
 __all__ = [
     "ApiKey",
     "AppSetting",
+    "AuditEvent",
     "Customer",
     "CustomerSession",
     "ExchangeAccount",

@@ -15,6 +15,7 @@ from identity.errors import BadRequest, NotFound, Unauthorized
 from identity.models import ApiKey
 from identity.models.base import db
 from identity.scopes import scope_errors
+from identity.services.audit import AuditLog
 
 PREFIX = "idk_"
 HEX = frozenset("0123456789abcdef")  # the lookup is token_hex(6)
@@ -63,8 +64,9 @@ class _Snapshot:
 
 
 class ApiKeyService:
-    def __init__(self, pepper: str, cache_seconds: float = 0.0) -> None:
+    def __init__(self, pepper: str, audit: AuditLog, cache_seconds: float = 0.0) -> None:
         self._pepper = pepper
+        self._audit = audit
         self._cache_seconds = cache_seconds
         self._snapshots: dict[str, _Snapshot] = {}
         self._touched: dict[str, float] = {}
@@ -95,6 +97,7 @@ class ApiKeyService:
             expires_at=expires_at,
         )
         db.session.add(row)
+        self._audit.record("api_key.create", f"api_key:{row.id}")
         db.session.commit()
         return CreatedApiKey(row.id, key, row.scope, expires_at)
 
@@ -157,6 +160,7 @@ class ApiKeyService:
             raise NotFound("No such API key")
         if row.revoked_at is None:
             row.revoked_at = datetime.now(UTC)
+            self._audit.record("api_key.revoke", f"api_key:{row.id}")
             db.session.commit()
         with self._lock:
             self._snapshots.pop(row.lookup, None)

@@ -14,6 +14,7 @@ from identity.crypto import signer
 from identity.crypto.keyring import KeyRecord, KeyRing, KeyState
 from identity.crypto.verify import verify
 from identity.errors import Conflict, InternalError, NotFound
+from identity.services.audit import AuditLog
 from identity.storage.keys import DatabaseKeyStore
 
 Clock = Callable[[], datetime]
@@ -34,6 +35,7 @@ class KeyService:
     def __init__(
         self,
         store: DatabaseKeyStore,
+        audit: AuditLog,
         *,
         bits: int,
         max_token_ttl: int,
@@ -42,6 +44,7 @@ class KeyService:
         clock: Clock = system_clock,
     ) -> None:
         self._store = store
+        self._audit = audit
         self._bits = bits
         self._max_ttl = max_token_ttl
         self._leeway = leeway
@@ -106,7 +109,9 @@ class KeyService:
         if self.ring().active(self.clock()) is not None:
             return None
         now = self.clock()
-        kid = self._store.add(self._bits, activates_at=now, now=now)
+        kid = self._store.add(
+            self._bits, activates_at=now, now=now, before_commit=self._recorder("key.create")
+        )
         self.refresh()
         return kid
 
@@ -129,6 +134,7 @@ class KeyService:
                 activates_at=now + timedelta(seconds=promote_after),
                 now=now,
                 check=refuse_second_next,
+                before_commit=self._recorder("key.rotate"),
             )
         finally:
             self.refresh()
@@ -140,13 +146,19 @@ class KeyService:
         if not pending:
             raise NotFound("No next key to promote; rotate first")
         kid = pending[0].record.kid
+        self._audit.record("key.promote", f"key:{kid}")
         self._store.set_activation(kid, self.clock())
         self.refresh()
         return kid
 
+    def _recorder(self, action: str) -> Callable[[str], None]:
+        return lambda kid: self._audit.record(action, f"key:{kid}")
+
     def retire(self) -> list[str]:
         """Delete keys whose grace period has passed (they are already out of JWKS)."""
         kids = self.ring().removable(self.clock())
+        for kid in kids:
+            self._audit.record("key.retire", f"key:{kid}")
         self._store.remove(kids)
         self.refresh()
         return kids
