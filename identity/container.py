@@ -13,7 +13,11 @@ from identity.broker import Broker
 from identity.config import Settings
 from identity.core.auth import Credentials
 from identity.oauth.assertions import ClientAssertions
-from identity.oauth.server import Server
+from identity.oauth.client_auth import ClientAuthentication
+from identity.oauth.grant import ClientCredentialsGrant
+from identity.oauth.reuse import TokenReuse
+from identity.oauth.targets import BuiltInTargets
+from identity.oauth.token_management import TokenManagement
 from identity.services.api_keys import ApiKeyService
 from identity.services.audit import AuditLog
 from identity.services.clients import ClientService
@@ -39,8 +43,8 @@ class Services:
     keys: KeyService
     tokens: TokenService
     clients: ClientService
-    client_assertions: ClientAssertions
-    oauth: Server
+    token_grant: ClientCredentialsGrant
+    token_management: TokenManagement
     api_keys: ApiKeyService
     credentials: Credentials
     customers: CustomerService
@@ -85,6 +89,16 @@ def build_services(
     sessions = CustomerSessions(customers, tokens, throttle, shared, settings)
     broker = build_broker(settings, shared)
     inbox_apps = InboxApps(settings, audit)
+    assertions = ClientAssertions(
+        clients,
+        shared,
+        JwksFetcher(settings.allow_insecure_jwks_uri),
+        settings.issuer,
+        settings.clock_leeway,
+    )
+    client_auth = ClientAuthentication(clients, assertions)
+    targets = BuiltInTargets(settings.access_audience, settings.access_token_ttl)
+    reuse = TokenReuse(tokens) if settings.reuse_access_tokens else None
     return Services(
         settings=settings,
         shared=shared,
@@ -92,14 +106,8 @@ def build_services(
         keys=keys,
         tokens=tokens,
         clients=clients,
-        client_assertions=ClientAssertions(
-            clients,
-            shared,
-            JwksFetcher(settings.allow_insecure_jwks_uri),
-            settings.issuer,
-            settings.clock_leeway,
-        ),
-        oauth=Server(clients, tokens, settings.reuse_access_tokens),
+        token_grant=ClientCredentialsGrant(client_auth, targets, tokens, reuse),
+        token_management=TokenManagement(client_auth, tokens),
         api_keys=api_keys,
         credentials=Credentials(tokens, api_keys),
         customers=customers,

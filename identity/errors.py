@@ -2,6 +2,7 @@
 
     IdentityError                      (status, message_id, text)
     ├── BadRequest                     400 BAD_REQUEST (+ validation_errors)
+    ├── identity.oauth.errors.OAuthError  RFC 6749 §5.2 errors of the OAuth endpoints
     ├── Unauthorized                   401 UNAUTHORIZED
     │   └── InvalidToken               401, a JWT failed verification
     ├── Forbidden                      403 FORBIDDEN

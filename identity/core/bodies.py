@@ -16,8 +16,6 @@ import re
 from typing import Any, NoReturn
 from urllib.parse import parse_qsl
 
-from authlib.oauth2.rfc6749 import InvalidRequestError
-
 from identity.errors import BadRequest
 
 FORM = "application/x-www-form-urlencoded"
@@ -107,46 +105,24 @@ def json_body(raw: bytes | str) -> Any:
 
 
 def _json_pairs(raw: bytes) -> list[tuple[str, Any]]:
-    try:
-        document = _strict_loads(raw)
-    except BodyRefused as exc:
-        raise InvalidRequestError(str(exc)) from None
+    document = _strict_loads(raw)
     if not isinstance(document, dict):
-        raise InvalidRequestError("The JSON body must be an object")
+        raise BodyRefused("The JSON body must be an object")
     return list(document.items())
 
 
 def body_pairs(mimetype: str, raw: bytes) -> list[tuple[str, Any]]:
-    """The body's parameters in order, repeats kept; ``InvalidRequestError`` if unreadable."""
+    """The body's parameters in order, repeats kept; ``BodyRefused`` if unreadable."""
     if mimetype == JSON:
         return _json_pairs(raw)
     if mimetype == FORM:
         try:  # parse_qsl on the raw body: much cheaper than werkzeug's streaming form parser
             return parse_qsl(raw.decode("utf-8"), keep_blank_values=True)
         except (UnicodeDecodeError, ValueError):
-            raise InvalidRequestError("Malformed form body") from None
+            raise BodyRefused("Malformed form body") from None
     if raw:
-        raise InvalidRequestError(f"Send the parameters as {FORM} or application/json")
+        raise BodyRefused(f"Send the parameters as {FORM} or application/json")
     return []
-
-
-def single_params(pairs: list[tuple[str, Any]]) -> dict[str, str]:
-    """Each parameter at most once, as text the reading rules allow; an empty one is absent."""
-    params: dict[str, str] = {}
-    for name, value in pairs:
-        if not isinstance(value, str):
-            raise InvalidRequestError("Parameter values must be strings")
-        try:
-            check_text(name)
-            check_text(value)
-        except BodyRefused as exc:
-            raise InvalidRequestError(str(exc)) from None
-        if value == "":
-            continue  # RFC 6749 §3.2: sent without a value = omitted
-        if name in params:
-            raise InvalidRequestError("A parameter was sent more than once")
-        params[name] = value
-    return params
 
 
 def json_object(raw: bytes) -> dict[str, Any]:

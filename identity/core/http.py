@@ -1,7 +1,7 @@
 """The request and response a core sees: plain values, no framework.
 
-A core is ``handle(request) -> Response`` and raises ``identity.errors.IdentityError`` or
-Authlib's ``OAuth2Error`` for every other outcome; ``identity.core.errors`` renders those.
+A core is ``handle(request) -> Response`` and raises ``identity.errors.IdentityError`` for every
+other outcome; ``identity.core.errors`` renders those.
 """
 
 from __future__ import annotations
@@ -16,12 +16,6 @@ from identity.errors import MethodNotAllowed
 
 JSON_TYPE = "application/json"
 NO_STORE = (("Cache-Control", "no-store"), ("Pragma", "no-cache"))  # RFC 6749 §5.1
-_OURS = frozenset({"content-type", "cache-control", "pragma"})
-
-
-def authlib_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Authlib's response headers less those every response of ours sets itself."""
-    return [(name, value) for name, value in headers if name.lower() not in _OURS]
 
 
 class Headers(Protocol):

@@ -19,8 +19,12 @@ from identity.http.schemas import ErrorSchema, HealthSchema, JwksSchema, OAuthEr
 class TokenRequestSchema(Schema):
     grant_type = fields.String(required=True, metadata={"example": "client_credentials"})
     scope = fields.String(metadata={"description": "space-separated; default: all the client's"})
-    client_id = fields.String(metadata={"description": "client_secret_post only"})
+    client_id = fields.String(metadata={"description": "client_secret_post (or private_key_jwt)"})
     client_secret = fields.String(metadata={"description": "client_secret_post only"})
+    client_assertion_type = fields.String(
+        metadata={"example": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}
+    )
+    client_assertion = fields.String(metadata={"description": "private_key_jwt: a signed JWT"})
 
 
 class TokenResponseSchema(Schema):
@@ -35,6 +39,8 @@ class TokenParamSchema(Schema):
     token_type_hint = fields.String()
     client_id = fields.String()
     client_secret = fields.String()
+    client_assertion_type = fields.String()
+    client_assertion = fields.String()
 
 
 class IntrospectionSchema(Schema):

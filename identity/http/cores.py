@@ -17,7 +17,6 @@ from http import HTTPStatus
 from typing import Any
 
 import psycopg
-from authlib.oauth2 import OAuth2Error
 from flask import Flask
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 
@@ -89,7 +88,7 @@ class CoreApp:
     def __init__(self, app: Flask, fallback: WsgiApp) -> None:
         built = services(app)
         settings = built.settings
-        oauth = OAuthEndpoints(built.oauth)
+        oauth = OAuthEndpoints(built.token_grant, built.token_management)
         discovery = DiscoveryEndpoints(built.keys, settings.jwks_max_age)
         inbox = InboxEndpoints(
             built.inbox, built.credentials, settings.allowed_origins, settings.cors_origins
@@ -152,7 +151,7 @@ class CoreApp:
             body = self._read_body(environ)
             remote = str(environ.get("REMOTE_ADDR") or "-")
             return route.handle(Request(method, path, headers, body, remote))
-        except (IdentityError, OAuth2Error) as exc:
+        except IdentityError as exc:
             return core_errors.render(exc, route.oauth)
         except (OperationalError, InterfaceError) as exc:
             return core_errors.render(database_unavailable(exc), route.oauth)

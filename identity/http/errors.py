@@ -10,7 +10,6 @@ import logging
 from typing import Any
 
 import psycopg
-from authlib.oauth2 import OAuth2Error
 from flask import Flask, Response, request
 from marshmallow import ValidationError
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
@@ -54,7 +53,7 @@ def to_flask(response: CoreResponse) -> Response:
     return flask_response
 
 
-def _render(exc: IdentityError | OAuth2Error) -> Response:
+def _render(exc: IdentityError) -> Response:
     return to_flask(core_errors.render(exc, request.path in core_errors.OAUTH_PATHS))
 
 
@@ -112,10 +111,6 @@ def handle_validation_error(exc: ValidationError) -> Response:
     return _render(BadRequest("Invalid request", _validation_errors(exc.messages)))
 
 
-def handle_oauth2_error(exc: OAuth2Error) -> Response:
-    return _render(exc)
-
-
 def database_unavailable(exc: Exception) -> ServiceUnavailable:
     """A lost database is a clean 503, never a 500 (and nothing half-written stays)."""
     from identity.models.base import db
@@ -169,7 +164,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(IdentityError, handle_identity_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ValidationError, handle_validation_error)
-    app.register_error_handler(OAuth2Error, handle_oauth2_error)
     app.register_error_handler(OperationalError, handle_database_down)
     app.register_error_handler(InterfaceError, handle_database_down)
     app.register_error_handler(DataError, handle_data_error)

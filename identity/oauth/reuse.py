@@ -8,7 +8,7 @@ import time
 
 from identity.services.tokens import IssuedToken, TokenService
 
-Key = tuple[str, str, str]  # client_id, secret hash (a rotation mints anew), scope
+Key = tuple[str, str, str, str]  # client_id, secret hash (a rotation mints anew), aud, scope
 
 
 class TokenReuse:

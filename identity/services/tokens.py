@@ -72,16 +72,23 @@ class TokenService:
 
     # --- access tokens (RFC 9068) ------------------------------------------------------------
     def issue_access_token(
-        self, client_id: str, scope: str, lifetime: int | None = None
+        self,
+        client_id: str,
+        scope: str,
+        lifetime: int | None = None,
+        audience: str | None = None,
+        alg: str = "RS256",
     ) -> IssuedToken:
         """RFC 9068 §2.2 claims: iss, exp, aud, sub, client_id, iat, jti (+ scope)."""
+        if alg != "RS256":
+            raise ValueError(f"no {alg} signing key in the key ring")
         ttl = min(lifetime or self.settings.access_token_ttl, self.settings.max_token_ttl)
         now = int(time.time())
         claims = {
             "iss": self.settings.issuer,
             "sub": client_id,
             "client_id": client_id,
-            "aud": self.settings.access_audience,
+            "aud": audience or self.settings.access_audience,
             "scope": scope,
             "iat": now,
             "exp": now + ttl,
