@@ -14,6 +14,7 @@ from identity.core.http import Request, Response
 from identity.core.oauth import OAuthEndpoints
 from identity.errors import IdentityError, InvalidToken
 from identity.oauth.client_auth import ClientAuthentication
+from identity.oauth.errors import InvalidClient
 from identity.oauth.grant import ClientCredentialsGrant
 from identity.oauth.targets import BuiltInTargets
 from identity.oauth.token_management import TokenManagement
@@ -39,6 +40,16 @@ class FakeClients:
     def authenticate(self, client_id: str, secret: str) -> ClientRecord | None:
         record, expected = self.records.get(client_id, (None, None))
         return record if secret == expected else None
+
+    def refused(self, client_id: str | None) -> None:
+        """Counted in the audit log by the real service."""
+
+
+class FakeAssertions:
+    """``private_key_jwt`` is tested with real assertions in tests/http/test_private_key_jwt.py."""
+
+    def authenticate(self, assertion: str, client_id: str | None) -> ClientRecord:
+        raise InvalidClient("Invalid client assertion")
 
 
 class FakeTokens:
@@ -75,7 +86,7 @@ def tokens() -> FakeTokens:
 
 @pytest.fixture()
 def endpoints(tokens: FakeTokens) -> OAuthEndpoints:
-    auth = ClientAuthentication(FakeClients())  # type: ignore[arg-type]
+    auth = ClientAuthentication(FakeClients(), FakeAssertions())  # type: ignore[arg-type]
     grant = ClientCredentialsGrant(auth, BuiltInTargets(AUDIENCE, 3600), tokens)  # type: ignore[arg-type]
     return OAuthEndpoints(grant, TokenManagement(auth, tokens))  # type: ignore[arg-type]
 
