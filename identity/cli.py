@@ -6,14 +6,18 @@ stdout; secrets appear only there, once. Secrets are read from stdin, never from
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
+from collections.abc import Iterator
 from typing import Any, NoReturn
 
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
+
+from identity.errors import IdentityError
 
 
 def _audit_as_cli() -> None:
@@ -46,6 +50,22 @@ def emit(payload: dict[str, Any], as_json: bool, human: str) -> None:
 
 def fail(message: str) -> NoReturn:
     raise click.ClickException(message)
+
+
+def error_line(exc: IdentityError) -> str:
+    """An error of the service as one line: its text, then each field's messages."""
+    errors = exc.extra().get("validationErrors") or {}
+    details = "".join(f"; {field}: {' '.join(msgs)}" for field, msgs in errors.items())
+    return f"{exc.text}{details}"
+
+
+@contextlib.contextmanager
+def refusals_as_errors() -> Iterator[None]:
+    """A refused change ends the command with exit status 1 and ``error_line`` (no traceback)."""
+    try:
+        yield
+    except IdentityError as exc:
+        fail(error_line(exc))
 
 
 @identity_group.command("init")

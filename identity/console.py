@@ -13,7 +13,7 @@ from flask import Flask
 from flask.cli import ScriptInfo
 from sqlalchemy.exc import OperationalError
 
-from identity.cli import build_cli
+from identity.cli import build_cli, error_line
 from identity.errors import ConfigError, IdentityError
 
 
@@ -47,9 +47,7 @@ def main() -> None:
         click.echo(f"identity: {exc}", err=True)
         sys.exit(2)
     except IdentityError as exc:
-        errors = exc.extra().get("validationErrors") or {}
-        details = "".join(f"; {field}: {' '.join(msgs)}" for field, msgs in errors.items())
-        click.echo(f"identity: {exc.text}{details}", err=True)
+        click.echo(f"identity: {error_line(exc)}", err=True)
         sys.exit(1)
     except OperationalError as exc:
         reason = (

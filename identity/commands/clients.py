@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from identity.cli import emit, fail
+from identity.cli import emit, fail, refusals_as_errors
 from identity.extensions import services
 from identity.services.clients import (
     MAX_OVERLAP,
@@ -67,7 +67,8 @@ def create(
 ) -> None:
     """Create a client; its secret (if it has one) is printed once, here."""
     auth = _auth(method, jwks_file, jwks_uri)
-    created = services().clients.create(name, scope, lifetime, auth=auth)
+    with refusals_as_errors():
+        created = services().clients.create(name, scope, lifetime, auth=auth)
     payload = {"client_id": created.client_id, "scope": created.scope}
     human = f"client_id: {created.client_id}\nscope: {created.scope}\nauth: {method}"
     if created.client_secret is not None:
@@ -96,7 +97,8 @@ def list_clients(as_json: bool) -> None:
 @with_appcontext
 def show(client_id: str, as_json: bool) -> None:
     """One client: scopes, state, how it authenticates (never a secret)."""
-    view = client_view(services().clients.row(client_id))
+    with refusals_as_errors():
+        view = client_view(services().clients.row(client_id))
     human = "\n".join(f"{key}: {value}" for key, value in view.items() if key != "jwks")
     emit(view, as_json, human)
 
@@ -114,7 +116,8 @@ def show(client_id: str, as_json: bool) -> None:
 @with_appcontext
 def rotate_secret(client_id: str, keep_old_for: int, as_json: bool) -> None:
     """Replace a client's secret; the old one works until old_secret_expires_at."""
-    payload = rotated_view(services().clients.rotate_secret(client_id, keep_old_for))
+    with refusals_as_errors():
+        payload = rotated_view(services().clients.rotate_secret(client_id, keep_old_for))
     ends = payload["old_secret_expires_at"] or "now (ended at once)"
     emit(
         payload,
@@ -129,7 +132,8 @@ def rotate_secret(client_id: str, keep_old_for: int, as_json: bool) -> None:
 @with_appcontext
 def disable(client_id: str, as_json: bool) -> None:
     """Refuse new tokens to a client."""
-    row = services().clients.disable(client_id)
+    with refusals_as_errors():
+        row = services().clients.disable(client_id)
     emit({"client_id": row.client_id, "enabled": row.enabled}, as_json, f"disabled {client_id}")
 
 
@@ -139,7 +143,8 @@ def disable(client_id: str, as_json: bool) -> None:
 @with_appcontext
 def enable(client_id: str, as_json: bool) -> None:
     """Accept a disabled client again (same secret or keys)."""
-    row = services().clients.enable(client_id)
+    with refusals_as_errors():
+        row = services().clients.enable(client_id)
     emit({"client_id": row.client_id, "enabled": row.enabled}, as_json, f"enabled {client_id}")
 
 
