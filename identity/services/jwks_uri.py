@@ -93,6 +93,7 @@ def check_uri(
 class _Entry:
     keys: list[PublicKey]
     fetched_at: float
+    refetched_at: float = float("-inf")  # the last fetch an unknown kid caused
 
 
 class JwksFetcher:
@@ -114,26 +115,33 @@ class JwksFetcher:
         return "JwksFetcher()"
 
     def keys(self, uri: str, kid: str | None) -> list[PublicKey]:
-        """The set's keys; fetched again when stale, or when ``kid`` is unknown (rate-limited)."""
-        entry = self._cache.get(uri)
+        """The set's keys; fetched again when stale, or when ``kid`` is unknown (once a minute)."""
         now = time.monotonic()
-        if entry is not None:
-            known = kid is None or any(k.kid == kid for k in entry.keys)
-            fresh = now - entry.fetched_at < CACHE_SECONDS
-            if (known and fresh) or now - entry.fetched_at < REFETCH_SECONDS:
-                return entry.keys
+        entry = self._cache.get(uri)
+        if entry is None:
+            return self._store(uri, _Entry(self._fetch(uri), now))
+        if now - entry.fetched_at >= CACHE_SECONDS:
+            return self._refresh(uri, entry, now, entry.refetched_at)
+        known = kid is None or any(k.kid == kid for k in entry.keys)
+        if known or now - entry.refetched_at < REFETCH_SECONDS:
+            return entry.keys
+        return self._refresh(uri, entry, now, now)
+
+    def _refresh(self, uri: str, entry: _Entry, now: float, refetched_at: float) -> list[PublicKey]:
         try:
-            keys = self._fetch(uri)
+            return self._store(uri, _Entry(self._fetch(uri), now, refetched_at))
         except JwksUnavailable:
-            if entry is not None:  # keep the last good set; retry after REFETCH_SECONDS
-                entry.fetched_at = max(entry.fetched_at, now - CACHE_SECONDS + REFETCH_SECONDS)
-                return entry.keys
-            raise
+            # Keep the last good set; try again after REFETCH_SECONDS, not on every request.
+            entry.fetched_at = now - CACHE_SECONDS + REFETCH_SECONDS
+            entry.refetched_at = now
+            return entry.keys
+
+    def _store(self, uri: str, entry: _Entry) -> list[PublicKey]:
         with self._lock:
             if len(self._cache) > 1000:
                 self._cache.clear()
-            self._cache[uri] = _Entry(keys, now)
-        return keys
+            self._cache[uri] = entry
+        return entry.keys
 
     def _fetch(self, uri: str) -> list[PublicKey]:
         try:
