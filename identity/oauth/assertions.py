@@ -53,20 +53,19 @@ class ClientAssertions:
 
     def authenticate(self, assertion: str, client_id_param: str | None) -> ClientRecord:
         """The client that signed ``assertion``; ``InvalidClient`` for every failure."""
-        claimed = _claimed_client(assertion)
+        header, claimed = _unverified(assertion)
         try:
             if claimed is None or (client_id_param is not None and client_id_param != claimed):
                 raise InvalidClient("Invalid client assertion")
-            return self._verify(assertion, claimed)
+            return self._verify(assertion, header, claimed)
         except InvalidClient:
             self._clients.refused(claimed)
             raise
 
-    def _verify(self, assertion: str, client_id: str) -> ClientRecord:
+    def _verify(self, assertion: str, header: dict[str, Any], client_id: str) -> ClientRecord:
         record = self._clients.get(client_id)
         if record is None or record.auth_method != PRIVATE_KEY_JWT:
             raise InvalidClient("Client authentication failed")
-        header = jwt.get_unverified_header(assertion)
         alg, kid = header.get("alg"), header.get("kid")
         if alg not in ASSERTION_ALGS or "crit" in header:
             raise InvalidClient("Client assertions are signed RS256 or ES256")
@@ -117,15 +116,16 @@ class ClientAssertions:
             raise InvalidClient("Client assertion already used")
 
 
-def _claimed_client(assertion: str) -> str | None:
-    """The unverified ``sub`` when it equals ``iss`` (who the assertion says signed it)."""
+def _unverified(assertion: str) -> tuple[dict[str, Any], str | None]:
+    """The header, and the unverified ``sub`` when it equals ``iss`` (who says it signed)."""
     if not isinstance(assertion, str) or len(assertion) > MAX_LENGTH or assertion.count(".") != 2:
-        return None
+        return {}, None
     try:
-        claims = jwt.decode(assertion, options={"verify_signature": False})
+        decoded = jwt.api_jwt.decode_complete(assertion, options={"verify_signature": False})
     except jwt.PyJWTError:
-        return None
+        return {}, None
+    claims = decoded["payload"]
     sub, iss = claims.get("sub"), claims.get("iss")
     if not isinstance(sub, str) or sub != iss or not sub:
-        return None
-    return sub
+        return decoded["header"], None
+    return decoded["header"], sub
