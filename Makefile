@@ -23,10 +23,10 @@ init: $(STAMP) ## Migrate the database and create keys if none (safe to repeat)
 run: init ## Serve on 127.0.0.1:8000 with identity serve (SQLite, in-process cache)
 	$(VENV)/bin/identity serve
 
-browser-deps: ## Install Debian's chromium for the browser test when it is missing
+browser-deps: ## Install Debian's chromium for the browser test (needs root; .ci/run calls it)
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
-test: $(STAMP) browser-deps ## Run the suite on SQLite, then on PostgreSQL + Redis
+test: $(STAMP) ## Run the suite on SQLite, then on PostgreSQL + Redis (browser test skips without chromium)
 	$(PY) -m pytest
 	IDENTITY_TEST_BACKEND=postgres $(PY) -m pytest
 
@@ -58,4 +58,4 @@ load: $(STAMP) ## 60 s of mixed traffic on loopback (PostgreSQL + Redis when up)
 fuzz: $(STAMP) ## Longer schemathesis + hostile-input (Hypothesis) runs (FUZZ_EXAMPLES=200)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest tests/fuzz tests/hostile -q
 
-.PHONY: help install init run test test-sqlite lint docs bench load fuzz
+.PHONY: help install init run browser-deps test test-sqlite lint docs bench load fuzz

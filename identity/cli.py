@@ -7,6 +7,7 @@ stdout; secrets appear only there, once. Secrets are read from stdin, never from
 from __future__ import annotations
 
 import contextlib
+import copy
 import importlib
 import json
 import os
@@ -17,6 +18,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
+from identity import DISTRIBUTION
 from identity.errors import IdentityError
 
 
@@ -34,6 +36,7 @@ COMMAND_MODULES = (
     "identity.commands.keys",
     "identity.commands.users",
     "identity.commands.clients",
+    "identity.commands.apis",
     "identity.commands.api_keys",
     "identity.commands.upstream",
     "identity.commands.inbox_apps",
@@ -52,20 +55,13 @@ def fail(message: str) -> NoReturn:
     raise click.ClickException(message)
 
 
-def error_line(exc: IdentityError) -> str:
-    """An error of the service as one line: its text, then each field's messages."""
-    errors = exc.extra().get("validationErrors") or {}
-    details = "".join(f"; {field}: {' '.join(msgs)}" for field, msgs in errors.items())
-    return f"{exc.text}{details}"
-
-
 @contextlib.contextmanager
 def refusals_as_errors() -> Iterator[None]:
-    """A refused change ends the command with exit status 1 and ``error_line`` (no traceback)."""
+    """A refused change ends the command with exit status 1 and its one line (no traceback)."""
     try:
         yield
     except IdentityError as exc:
-        fail(error_line(exc))
+        fail(exc.one_line())
 
 
 @identity_group.command("init")
@@ -106,7 +102,7 @@ def build_cli() -> click.Group:
     cli = click.Group(
         name="identity", help="Manage and serve the identity service.", callback=_audit_as_cli
     )
-    click.version_option(package_name="identity", prog_name="identity")(cli)
+    click.version_option(package_name=DISTRIBUTION, prog_name="identity")(cli)
     for command in identity_group.commands.values():
         cli.add_command(command)
     return cli
@@ -115,5 +111,21 @@ def build_cli() -> click.Group:
 def __getattr__(name: str) -> Any:
     """``identity.cli.cli_reference``: the command tree, for the generated docs/cli.md."""
     if name == "cli_reference":
-        return build_cli()
+        return _with_shown_defaults(copy.deepcopy(build_cli()))
     raise AttributeError(name)
+
+
+def _with_shown_defaults(command: click.Command) -> click.Command:
+    """Click 8.3 marks "no default" with a sentinel that mkdocs-click prints as is
+    (``Sentinel.UNSET``); the docs show what the command gets: ``False`` for a flag, else none."""
+    for param in command.params:
+        if repr(param.default) == "Sentinel.UNSET":
+            flag = isinstance(param, click.Option) and param.is_flag
+            param.default = False if flag and not param.multiple else None
+    if command.add_help_option:  # made afresh per context, with the sentinel: list it ourselves
+        command.add_help_option = False
+        shown = "Show this message and exit."
+        command.params.append(click.Option(["--help"], is_flag=True, default=False, help=shown))
+    for sub in getattr(command, "commands", {}).values():
+        _with_shown_defaults(sub)
+    return command

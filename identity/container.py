@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from identity.admission import Admission
 from identity.broker import Broker
 from identity.config import Settings
 from identity.core.auth import Credentials
@@ -16,9 +17,10 @@ from identity.oauth.assertions import ClientAssertions
 from identity.oauth.client_auth import ClientAuthentication
 from identity.oauth.grant import ClientCredentialsGrant
 from identity.oauth.reuse import TokenReuse
-from identity.oauth.targets import BuiltInTargets
+from identity.oauth.targets import ApiTargets
 from identity.oauth.token_management import TokenManagement
 from identity.services.api_keys import ApiKeyService
+from identity.services.apis import ApiService
 from identity.services.audit import AuditLog
 from identity.services.clients import ClientService
 from identity.services.customers import CustomerService
@@ -38,10 +40,12 @@ from identity.storage.shared import FallbackShared, SharedState, build_shared
 @dataclass(frozen=True)
 class Services:
     settings: Settings
+    admission: Admission
     shared: SharedState
     audit: AuditLog
     keys: KeyService
     tokens: TokenService
+    apis: ApiService
     clients: ClientService
     token_grant: ClientCredentialsGrant
     token_management: TokenManagement
@@ -76,9 +80,11 @@ def build_services(
         leeway=settings.clock_leeway,
         cache_seconds=settings.keyring_cache_seconds,
     )
-    tokens = TokenService(keys, settings, shared)
+    apis = ApiService(settings, keys, audit)
+    tokens = TokenService(keys, settings, shared, apis.audiences)
     clients = ClientService(
         settings.hash_pepper,
+        apis,
         audit,
         settings.client_cache_seconds,
         settings.allow_insecure_jwks_uri,
@@ -87,7 +93,8 @@ def build_services(
     customers = CustomerService(settings, SessionEnder(tokens, shared, settings), audit)
     throttle = LoginThrottle(shared, settings)
     sessions = CustomerSessions(customers, tokens, throttle, shared, settings)
-    broker = build_broker(settings, shared)
+    admission = Admission(settings.admission_slots)
+    broker = build_broker(settings, shared, admission)
     inbox_apps = InboxApps(settings, audit)
     assertions = ClientAssertions(
         clients,
@@ -97,14 +104,16 @@ def build_services(
         settings.clock_leeway,
     )
     client_auth = ClientAuthentication(clients, assertions)
-    targets = BuiltInTargets(settings.access_audience, settings.access_token_ttl)
+    targets = ApiTargets(apis.registry)
     reuse = TokenReuse(tokens) if settings.reuse_access_tokens else None
     return Services(
         settings=settings,
+        admission=admission,
         shared=shared,
         audit=audit,
         keys=keys,
         tokens=tokens,
+        apis=apis,
         clients=clients,
         token_grant=ClientCredentialsGrant(client_auth, targets, tokens, reuse),
         token_management=TokenManagement(client_auth, tokens),
@@ -117,5 +126,5 @@ def build_services(
         inbox=InboxService(sessions, keys, inbox_apps, settings),
         broker=broker,
         upstream=UpstreamService(settings, broker, inbox_apps, audit),
-        exchange=ExchangeService(settings),
+        exchange=ExchangeService(settings, admission),
     )

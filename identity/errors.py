@@ -54,6 +54,11 @@ class IdentityError(Exception):
         """Extra fields placed inside ``serviceException``."""
         return {}
 
+    def one_line(self) -> str:
+        """The text, then each field's messages: how the command line reports it."""
+        errors = self.extra().get("validationErrors") or {}
+        return self.text + "".join(f"; {field}: {' '.join(m)}" for field, m in errors.items())
+
 
 class BadRequest(IdentityError):
     status = 400
@@ -95,7 +100,7 @@ class NotFound(IdentityError):
 
 
 class MethodNotAllowed(IdentityError):
-    """RFC 9110 §15.5.6: a 405 MUST carry ``Allow``; the contract has no messageId of its own."""
+    """RFC 9110 §15.5.6: a 405 MUST carry ``Allow``; Infobip's messageIds have none for it."""
 
     status = 405
     message_id = "BAD_REQUEST"
@@ -164,8 +169,8 @@ class InternalError(IdentityError):
 class ServiceUnavailable(_RetryAfter):
     """A dependency of ours (database, Redis) is down; the caller may retry."""
 
-    # The contract's closed list of messageIds has one 503; a dependency of ours being down is
-    # reported with it too, with a text that says which side failed.
+    # Infobip's closed list of messageIds (docs/limits.md) has one 503; a dependency of ours
+    # being down is reported with it too, with a text that says which side failed.
     status = 503
     message_id = "UPSTREAM_UNAVAILABLE"
     text = "A backing service (database or cache) is unavailable"

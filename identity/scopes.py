@@ -1,10 +1,13 @@
-"""The registry of scopes: every scope some endpoint checks, and nothing else.
+"""The registry of this service's own scopes: every scope some endpoint checks, and nothing else.
 
-Clients and API keys may only be given these (a scope no endpoint knows, e.g. ``root``,
-would be a promise nothing keeps); discovery's ``scopes_supported`` (RFC 8414 §2) lists them.
+They are the scopes of the built-in API ``identity`` (docs/partners.md, "APIs and grants"):
+clients and API keys may only be given these there (a scope no endpoint knows, e.g. ``root``,
+would be a promise nothing keeps).
 """
 
 from __future__ import annotations
+
+BUILTIN_API = "identity"  # the name of this service as an API (resource server)
 
 ADMIN = "admin"  # the admin API
 PROFILE_READ = "profile:read"  # POST /getprofile (access token and API key)

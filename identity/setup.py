@@ -7,10 +7,12 @@ import logging
 from flask import Flask, current_app
 from flask_migrate import upgrade
 from sqlalchemy import inspect
+from sqlalchemy.exc import SQLAlchemyError
 
 from identity.errors import ConfigError
 from identity.extensions import services
 from identity.models.base import db
+from identity.storage.shared import FallbackShared
 
 log = logging.getLogger("identity.startup")
 
@@ -22,6 +24,7 @@ def initialise(dev_inbox_app: bool = False) -> list[str]:
     lines = ["database migrated"]
     kid = services().keys.ensure()
     lines.append(f"created signing key {kid}" if kid else "key ring present")
+    lines.extend(f"created ES256 signing key {es}" for es in services().apis.ensure_keys())
     if dev_inbox_app and kid and db.engine.dialect.name == "sqlite":
         created = services().inbox_apps.ensure_dev_app()
         lines.extend([created] if created else [])
@@ -42,3 +45,18 @@ def check_startup(app: Flask) -> None:
         # Inbox is optional: a deployment without an inbox app starts, with one warning line.
         for line in services().inbox_apps.startup_warnings():
             log.warning(line)
+
+
+def prepare_worker(app: Flask) -> None:
+    """At worker start: reload shared state into a Redis that lost it (best effort; requests
+    check again on their own)."""
+    shared = services(app).shared
+    if not isinstance(shared, FallbackShared):
+        return
+    with app.app_context():
+        try:
+            shared.restore_if_lost()
+        except SQLAlchemyError as exc:  # database not reachable yet: the first request retries
+            log.warning("shared state not checked at start: %s", type(exc).__name__)
+        finally:
+            db.session.remove()

@@ -34,13 +34,13 @@ def insert_client(app: Flask, client_id: str, secret: str, scope: str) -> None:
                 client_id=client_id,
                 name="chosen",
                 secret_hash=hash_secret(secret, services().settings.hash_pepper),
-                scope=scope,
                 enabled=True,
                 created_at=now,
                 secret_rotated_at=now,
             )
         )
         db.session.commit()
+        services().clients.grant(client_id, "identity", scope)
 
 
 def basic(client_id: str, secret: str) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""``identity clients create|list|show|rotate-secret|disable|enable``."""
+"""``identity clients create|list|show|grant|rotate-secret|disable|enable``."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from flask.cli import with_appcontext
 
 from identity.cli import emit, fail, refusals_as_errors
 from identity.extensions import services
+from identity.scopes import BUILTIN_API
 from identity.services.clients import (
     MAX_OVERLAP,
     PRIVATE_KEY_JWT,
     SECRET,
     ClientAuth,
-    client_view,
     rotated_view,
 )
 
@@ -39,6 +39,7 @@ def _auth(method: str, jwks_file: Path | None, jwks_uri: str | None) -> ClientAu
 @clients_group.command("create")
 @click.option("--name", required=True, help="Who the client is, for people.")
 @click.option("--scope", default="", help='Allowed scopes, space separated, e.g. "admin".')
+@click.option("--api", default=BUILTIN_API, show_default=True, help="The API the scopes are on.")
 @click.option("--lifetime", type=click.IntRange(60), default=None, help="Token lifetime (s).")
 @click.option(
     "--auth",
@@ -59,16 +60,17 @@ def _auth(method: str, jwks_file: Path | None, jwks_uri: str | None) -> ClientAu
 def create(
     name: str,
     scope: str,
+    api: str,
     lifetime: int | None,
     method: str,
     jwks_file: Path | None,
     jwks_uri: str | None,
     as_json: bool,
 ) -> None:
-    """Create a client; its secret (if it has one) is printed once, here."""
+    """Create a client holding --scope on --api; its secret (if any) is printed once, here."""
     auth = _auth(method, jwks_file, jwks_uri)
     with refusals_as_errors():
-        created = services().clients.create(name, scope, lifetime, auth=auth)
+        created = services().clients.create(name, scope, lifetime, api, auth=auth)
     payload = {"client_id": created.client_id, "scope": created.scope}
     human = f"client_id: {created.client_id}\nscope: {created.scope}\nauth: {method}"
     if created.client_secret is not None:
@@ -81,14 +83,30 @@ def create(
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
 def list_clients(as_json: bool) -> None:
-    """Show every client (never a secret)."""
-    rows = [client_view(row) for row in services().clients.list()]
+    """Show every client (never a secret), with the scopes it holds on each API."""
+    clients = services().clients
+    rows = [clients.view(row) for row in clients.list()]
     human = "\n".join(
         f"{r['client_id']}  {'enabled ' if r['enabled'] else 'disabled'}  {r['name']}  "
-        f"[{r['scope']}]  {r['auth_method']}"
+        + "  ".join(f"{api}: [{scope}]" for api, scope in r["grants"].items())
+        + f"  {r['auth_method']}"
         for r in rows
     )
     emit({"clients": rows}, as_json, human or "no clients")
+
+
+@clients_group.command("grant")
+@click.argument("client_id")
+@click.option("--api", required=True, help="The API, by name.")
+@click.option("--scope", required=True, help='Its scopes the client holds; "" removes the grant.')
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def grant(client_id: str, api: str, scope: str, as_json: bool) -> None:
+    """Set the scopes a client holds on an API."""
+    with refusals_as_errors():
+        granted = services().clients.grant(client_id, api, scope)
+    human = f"{client_id} on {api}: [{granted.scope}]" if granted.scope else "grant removed"
+    emit({"client_id": client_id, "api": api, "scope": granted.scope}, as_json, human)
 
 
 @clients_group.command("show")
@@ -98,7 +116,7 @@ def list_clients(as_json: bool) -> None:
 def show(client_id: str, as_json: bool) -> None:
     """One client: scopes, state, how it authenticates (never a secret)."""
     with refusals_as_errors():
-        view = client_view(services().clients.row(client_id))
+        view = services().clients.view(services().clients.row(client_id))
     human = "\n".join(f"{key}: {value}" for key, value in view.items() if key != "jwks")
     emit(view, as_json, human)
 

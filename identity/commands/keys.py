@@ -6,7 +6,16 @@ import click
 from flask.cli import with_appcontext
 
 from identity.cli import emit
+from identity.crypto.keys import ALGORITHMS, RS256
 from identity.extensions import services
+
+ALG = click.option(
+    "--alg",
+    type=click.Choice(ALGORITHMS),
+    default=RS256,
+    show_default=True,
+    help="Which key sequence: RS256 (RSA) or ES256 (EC P-256).",
+)
 
 
 @click.group("keys")
@@ -18,17 +27,20 @@ def keys_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 @with_appcontext
 def list_keys(as_json: bool) -> None:
-    """Show every key with its state."""
+    """Show every key (RS256 and ES256) with its state."""
     rows = [
         {
             "kid": s.record.kid,
+            "alg": s.record.alg,
             "state": s.state,
             "activates_at": s.record.activates_at.isoformat(),
             "remove_after": s.remove_after.isoformat() if s.remove_after else None,
         }
         for s in services().keys.states()
     ]
-    human = "\n".join(f"{r['kid']}  {r['state']:<8} activates {r['activates_at']}" for r in rows)
+    human = "\n".join(
+        f"{r['kid']}  {r['alg']}  {r['state']:<8} activates {r['activates_at']}" for r in rows
+    )
     emit({"keys": rows}, as_json, human or "no keys")
 
 
@@ -39,21 +51,27 @@ def list_keys(as_json: bool) -> None:
     default=None,
     help="Seconds before the new key signs (default IDENTITY_KEY_PROMOTE_AFTER).",
 )
+@ALG
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
-def rotate(promote_after: int | None, as_json: bool) -> None:
+def rotate(promote_after: int | None, alg: str, as_json: bool) -> None:
     """Pre-publish a new key in JWKS; it becomes active after the delay."""
     delay = services().settings.key_promote_after if promote_after is None else promote_after
-    kid = services().keys.rotate(max(0, delay))
-    emit({"kid": kid, "promote_after": delay}, as_json, f"published {kid}; signs in {delay}s")
+    kid = services().keys.rotate(max(0, delay), alg)
+    emit(
+        {"kid": kid, "alg": alg, "promote_after": delay},
+        as_json,
+        f"published {alg} key {kid}; signs in {delay}s",
+    )
 
 
 @keys_group.command("promote")
+@ALG
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
-def promote(as_json: bool) -> None:
-    """Make the pre-published key active now."""
-    kid = services().keys.promote()
+def promote(alg: str, as_json: bool) -> None:
+    """Make the pre-published key of an algorithm active now."""
+    kid = services().keys.promote(alg)
     emit({"kid": kid}, as_json, f"{kid} is now active")
 
 

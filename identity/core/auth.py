@@ -15,7 +15,7 @@ from identity.errors import Forbidden, Unauthorized
 from identity.services.api_keys import ApiKeyPrincipal, ApiKeyService
 from identity.services.tokens import TokenService
 
-ACCESS_SCHEMES = ("bearer", "oauth")  # contract §4: "OAuth" is a synonym some platforms send
+ACCESS_SCHEMES = ("bearer", "oauth")  # docs/partners.md: "OAuth" is a synonym some platforms send
 
 
 class AuthenticationRequired(Unauthorized):
@@ -53,6 +53,7 @@ class Credentials:
     def __init__(self, tokens: TokenService, api_keys: ApiKeyService) -> None:
         self.tokens = tokens
         self.api_keys = api_keys
+        self.own_audience = tokens.settings.access_audience
 
     def __repr__(self) -> str:
         return "Credentials(***)"
@@ -63,7 +64,9 @@ class Credentials:
         if token is None:
             raise AuthenticationRequired("Access token required")
         try:
-            claims = self.tokens.verify_access_token(token)
+            # Our own endpoints take tokens for the built-in API only (RFC 9068 §4 step 3):
+            # a token another API's clients hold must not open them.
+            claims = self.tokens.verify_access_token(token, audience=self.own_audience)
         except Unauthorized:
             raise AuthenticationRequired(
                 "Invalid or expired token", error="invalid_token"

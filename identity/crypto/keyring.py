@@ -1,10 +1,11 @@
 """The key ring policy: which key signs, which are published, which may go.
 
-A key's state is derived from timestamps, never stored, so every instance that reads the same
-rows reaches the same answer at the same moment without a scheduler:
+Each algorithm (RS256, ES256) has its own sequence of keys, with the same policy. A key's state
+is derived from timestamps, never stored, so every instance that reads the same rows reaches
+the same answer at the same moment without a scheduler:
 
     next     activates_at > now                  published, not signing
-    active   the latest key with activates_at <= now   signs
+    active   the latest key of its alg with activates_at <= now   signs
     retired  an older key, until its successor has been active for the longest token lifetime
     removed  past that: dropped from JWKS and deletable
 
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import rsa
+from identity.crypto.keys import RS256, PrivateKey, PublicKey
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,9 @@ class KeyRecord:
     activates_at: datetime
     created_at: datetime
     public_jwk: dict[str, Any]
-    private_key: rsa.RSAPrivateKey | None = field(default=None, repr=False, compare=False)
-    public_key: rsa.RSAPublicKey | None = field(default=None, repr=False, compare=False)
+    private_key: PrivateKey | None = field(default=None, repr=False, compare=False)
+    public_key: PublicKey | None = field(default=None, repr=False, compare=False)
+    alg: str = RS256
 
 
 @dataclass(frozen=True)
@@ -49,12 +51,22 @@ class KeyRing:
     def __len__(self) -> int:
         return len(self._records)
 
+    def _sequence(self, alg: str) -> list[KeyRecord]:
+        return [r for r in self._records if r.alg == alg]
+
     def states(self, now: datetime) -> list[KeyState]:
+        """Every key's state, in activation order (the algorithms interleaved)."""
+        by_kid: dict[str, KeyState] = {}
+        for alg in dict.fromkeys(r.alg for r in self._records):
+            by_kid.update((s.record.kid, s) for s in self._states(self._sequence(alg), now))
+        return [by_kid[r.kid] for r in self._records]
+
+    def _states(self, sequence: list[KeyRecord], now: datetime) -> list[KeyState]:
         out: list[KeyState] = []
-        started = [r for r in self._records if r.activates_at <= now]
+        started = [r for r in sequence if r.activates_at <= now]
         active = started[-1] if started else None
-        for index, record in enumerate(self._records):
-            successor = self._records[index + 1] if index + 1 < len(self._records) else None
+        for index, record in enumerate(sequence):
+            successor = sequence[index + 1] if index + 1 < len(sequence) else None
             if record.activates_at > now:
                 out.append(KeyState(record, "next", None, None))
             elif record is active:
@@ -67,8 +79,8 @@ class KeyRing:
                 out.append(KeyState(record, state, retires_at, remove_after))
         return out
 
-    def active(self, now: datetime) -> KeyRecord | None:
-        started = [r for r in self._records if r.activates_at <= now]
+    def active(self, now: datetime, alg: str = RS256) -> KeyRecord | None:
+        started = [r for r in self._sequence(alg) if r.activates_at <= now]
         return started[-1] if started else None
 
     def published(self, now: datetime) -> list[KeyRecord]:
@@ -82,11 +94,10 @@ class KeyRing:
         return record if record in self.published(now) else None
 
     def jwks(self, now: datetime) -> dict[str, list[dict[str, Any]]]:
-        """RFC 7517 §5 JWK Set of the published keys, active first."""
-        published = self.published(now)
-        active = self.active(now)
-        published.sort(key=lambda r: r is not active)
-        return {"keys": [dict(r.public_jwk) for r in published]}
+        """RFC 7517 §5 JWK Set of the published keys of every algorithm, active ones first."""
+        states = [s for s in self.states(now) if s.state != "removed"]
+        states.sort(key=lambda s: s.state != "active")
+        return {"keys": [dict(s.record.public_jwk) for s in states]}
 
     def removable(self, now: datetime) -> list[str]:
         return [s.record.kid for s in self.states(now) if s.state == "removed"]

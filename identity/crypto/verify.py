@@ -1,6 +1,7 @@
 """JWT verification with RFC 8725 discipline.
 
-- §3.1: the algorithm is pinned to RS256; the header's ``alg`` must say exactly that.
+- §3.1: the algorithm is the one of the key ``kid`` names (RS256 for RSA, ES256 for P-256);
+  the header's ``alg`` must say exactly that.
 - §3.11: ``typ`` is checked so that token kinds cannot be substituted for one another.
 - ``kid`` is only ever a dictionary key into our own ring: never a path, URL or query.
 - ``jku``, ``x5u``, ``jwk`` and ``x5c`` headers are ignored (§3.10 / RFC 9700 §2.5 spirit).
@@ -14,12 +15,11 @@ from datetime import datetime
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric import rsa
 
+from identity.crypto.keys import PublicKey, algorithm_of
 from identity.errors import InvalidToken
 
-ALGORITHM = "RS256"
-KeyLookup = Callable[[str], "rsa.RSAPublicKey | None"]
+KeyLookup = Callable[[str], "PublicKey | None"]
 
 
 def verify(
@@ -41,16 +41,16 @@ def verify(
     except jwt.PyJWTError:
         raise InvalidToken() from None
     kid = header.get("kid")
-    if header.get("alg") != ALGORITHM or header.get("typ") != typ or not isinstance(kid, str):
+    if header.get("typ") != typ or not isinstance(kid, str):
         raise InvalidToken()
     key = lookup(kid)
-    if key is None:
+    if key is None or header.get("alg") != algorithm_of(key):
         raise InvalidToken()
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
             key,
-            algorithms=[ALGORITHM],
+            algorithms=[header["alg"]],
             audience=audience,
             issuer=issuer,
             leeway=leeway,

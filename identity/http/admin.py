@@ -1,4 +1,4 @@
-"""Admin API: OAuth clients, API keys and the signing key ring (contract §7).
+"""Admin API: OAuth clients, API keys and the signing key ring (docs/partners.md).
 
 Every endpoint needs an access token with scope ``admin``; secrets appear once, in the 201
 answer that creates them (``Cache-Control: no-store``).
@@ -14,15 +14,16 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from identity.crypto.keys import ALGORITHMS, RS256
 from identity.extensions import services
 from identity.http.schemas import ErrorSchema
 from identity.http.security import require
+from identity.scopes import BUILTIN_API
 from identity.services.clients import (
     MAX_OVERLAP,
     PRIVATE_KEY_JWT,
     SECRET,
     ClientAuth,
-    client_view,
     rotated_view,
 )
 
@@ -41,6 +42,9 @@ def _no_store(response: Response) -> Response:
 class ClientCreateSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 200))
     scope = fields.String(load_default="", validate=validate.Length(0, 2000))
+    api = fields.String(
+        load_default=BUILTIN_API, metadata={"description": "the API the scope is on"}
+    )
     lifetime = fields.Integer(validate=validate.Range(60, 86400), allow_none=True)
     auth = fields.String(load_default=SECRET, validate=validate.OneOf([SECRET, PRIVATE_KEY_JWT]))
     jwks = fields.Dict(metadata={"description": "public JWK Set (private_key_jwt)"})
@@ -50,7 +54,12 @@ class ClientCreateSchema(Schema):
 class ClientSchema(Schema):
     client_id = fields.String(required=True)
     name = fields.String()
-    scope = fields.String()
+    scope = fields.String(metadata={"description": "its scopes on the built-in API"})
+    grants = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "API name -> the scopes the client holds on it"},
+    )
     lifetime = fields.Integer(allow_none=True)
     enabled = fields.Boolean()
     auth_method = fields.String()
@@ -118,6 +127,7 @@ class ApiKeyListSchema(Schema):
 
 class KeyStateSchema(Schema):
     kid = fields.String(required=True)
+    alg = fields.String(required=True)
     state = fields.String(required=True)
     activates_at = fields.DateTime()
     remove_after = fields.DateTime(allow_none=True)
@@ -127,8 +137,16 @@ class KeyListSchema(Schema):
     keys = fields.List(fields.Nested(KeyStateSchema), required=True)
 
 
+ALG = fields.String(load_default=RS256, validate=validate.OneOf(ALGORITHMS))
+
+
 class RotateSchema(Schema):
     promote_after = fields.Integer(validate=validate.Range(0, 365 * 86400), allow_none=True)
+    alg = ALG
+
+
+class PromoteSchema(Schema):
+    alg = ALG
 
 
 class KidSchema(Schema):
@@ -153,7 +171,7 @@ class Clients(MethodView):
     @require(access=ADMIN)
     def get(self) -> dict[str, Any]:
         """Every OAuth client (never a secret)."""
-        return {"clients": [client_view(row) for row in services().clients.list()]}
+        return {"clients": [services().clients.view(row) for row in services().clients.list()]}
 
     @_errors
     @blp.response(201, ClientSecretSchema)
@@ -166,7 +184,7 @@ class Clients(MethodView):
             body["auth"], json.dumps(jwks) if jwks is not None else None, body.get("jwks_uri")
         )
         created = services().clients.create(
-            body["name"], body["scope"], body.get("lifetime"), auth=auth
+            body["name"], body["scope"], body.get("lifetime"), body["api"], auth=auth
         )
         answer = ClientSecretSchema().dump(created)
         if created.client_secret is None:
@@ -181,7 +199,7 @@ class ClientItem(MethodView):
     @require(access=ADMIN)
     def get(self, client_id: str) -> Any:
         """One client (never a secret)."""
-        return client_view(services().clients.row(client_id))
+        return services().clients.view(services().clients.row(client_id))
 
 
 @blp.route("/admin/clients/<client_id>/rotate-secret")
@@ -203,7 +221,7 @@ class ClientDisable(MethodView):
     @require(access=ADMIN)
     def post(self, client_id: str) -> Any:
         """Refuse new tokens to this client."""
-        return client_view(services().clients.disable(client_id))
+        return services().clients.view(services().clients.disable(client_id))
 
 
 @blp.route("/admin/clients/<client_id>/enable")
@@ -213,7 +231,7 @@ class ClientEnable(MethodView):
     @require(access=ADMIN)
     def post(self, client_id: str) -> Any:
         """Accept a disabled client again (same secret or keys)."""
-        return client_view(services().clients.enable(client_id))
+        return services().clients.view(services().clients.enable(client_id))
 
 
 # --- API keys ------------------------------------------------------------------------------
@@ -258,6 +276,7 @@ class Keys(MethodView):
             "keys": [
                 {
                     "kid": s.record.kid,
+                    "alg": s.record.alg,
                     "state": s.state,
                     "activates_at": s.record.activates_at,
                     "remove_after": s.remove_after,
@@ -274,10 +293,10 @@ class KeysRotate(MethodView):
     @require(access=ADMIN)
     @blp.arguments(RotateSchema(), required=False)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Pre-publish a new key; it signs after ``promote_after`` seconds."""
+        """Pre-publish a new key of ``alg``; it signs after ``promote_after`` seconds."""
         delay = body.get("promote_after")
         delay = services().settings.key_promote_after if delay is None else delay
-        return {"kid": services().keys.rotate(delay)}
+        return {"kid": services().keys.rotate(delay, body.get("alg", RS256))}
 
 
 @blp.route("/admin/keys/promote")
@@ -285,9 +304,10 @@ class KeysPromote(MethodView):
     @_errors
     @blp.response(200, KidSchema)
     @require(access=ADMIN)
-    def post(self) -> dict[str, Any]:
-        """Make the pre-published key active now."""
-        return {"kid": services().keys.promote()}
+    @blp.arguments(PromoteSchema(), required=False)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Make the pre-published key of ``alg`` (default RS256) active now."""
+        return {"kid": services().keys.promote(body.get("alg", RS256))}
 
 
 @blp.route("/admin/keys/retire")

@@ -1,4 +1,4 @@
-"""Upstream broker (contract §5): invalidation and the admin API of connections.
+"""Upstream broker (docs/broker.md): invalidation and the admin API of connections.
 
 The read, ``GET /upstream/connections/<name>/authorization``, is a core
 (``identity.core.broker``). ``POST .../invalidate`` needs an access token with

@@ -12,11 +12,8 @@ from identity.crypto.keys import public_pem
 from identity.extensions import services
 from identity.http.schemas import MetadataSchema
 from identity.oauth.client_auth import AUTH_METHODS
-from identity.scopes import KNOWN_SCOPES
 
 blp = Blueprint("discovery", __name__, description="Keys and discovery")
-
-SCOPES = KNOWN_SCOPES  # the one registry (identity.scopes)
 
 
 def _cacheable(response: Response) -> Response:
@@ -43,7 +40,8 @@ class Metadata(MethodView):
                     "introspection_endpoint_auth_methods_supported": list(AUTH_METHODS),
                     "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
                     "response_types_supported": [],
-                    "scopes_supported": list(SCOPES),
+                    # Every scope of every API (RFC 8414 §2), this service's first.
+                    "scopes_supported": services().apis.registry().scopes_in_use(),
                     # RFC 8414 §2: the algorithms of private_key_jwt client assertions
                     "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
                     "introspection_endpoint_auth_signing_alg_values_supported": list(

@@ -54,7 +54,7 @@ def to_flask(response: CoreResponse) -> Response:
 
 
 def _render(exc: IdentityError) -> Response:
-    return to_flask(core_errors.render(exc, request.path in core_errors.OAUTH_PATHS))
+    return to_flask(core_errors.render(exc, oauth=False))  # OAuth endpoints are all cores
 
 
 def _validation_errors(data: Any) -> dict[str, list[str]]:

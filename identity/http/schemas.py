@@ -5,19 +5,6 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 
-class JwkSchema(Schema):
-    kty = fields.String(required=True)
-    kid = fields.String(required=True)
-    use = fields.String()
-    alg = fields.String()
-    n = fields.String(required=True)
-    e = fields.String(required=True)
-
-
-class JwksSchema(Schema):
-    keys = fields.List(fields.Nested(JwkSchema), required=True)
-
-
 class MetadataSchema(Schema):
     issuer = fields.String(required=True)
     token_endpoint = fields.String(required=True)
@@ -35,13 +22,8 @@ class MetadataSchema(Schema):
     scopes_supported = fields.List(fields.String())
 
 
-class HealthSchema(Schema):
-    status = fields.String(required=True)
-    checks = fields.Dict(keys=fields.String(), values=fields.String())
-
-
 class ServiceExceptionSchema(Schema):
-    messageId = fields.String(required=True)  # noqa: N815 - contract field name
+    messageId = fields.String(required=True)  # noqa: N815 - Infobip's field name
     text = fields.String(required=True)
     validationErrors = fields.Dict(  # noqa: N815
         keys=fields.String(), values=fields.List(fields.String())
@@ -53,7 +35,7 @@ class RequestErrorInnerSchema(Schema):
 
 
 class ErrorSchema(Schema):
-    """Infobip's error shape (contract §0)."""
+    """Infobip's error shape (docs/limits.md)."""
 
     requestError = fields.Nested(RequestErrorInnerSchema, required=True)  # noqa: N815
 

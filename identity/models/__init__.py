@@ -2,6 +2,7 @@
 that one migration history describes the whole schema."""
 
 from identity.models.accounts import ApiKey, Customer, CustomerSession, OAuthClient
+from identity.models.apis import ApiResource, ClientGrant
 from identity.models.audit import AuditEvent
 from identity.models.exchange import AppSetting, ExchangeAccount, InboundMessage, OAuthState
 from identity.models.inbox import InboxApp
@@ -11,8 +12,10 @@ from identity.models.upstream import UpstreamConnection, UpstreamToken
 
 __all__ = [
     "ApiKey",
+    "ApiResource",
     "AppSetting",
     "AuditEvent",
+    "ClientGrant",
     "Customer",
     "CustomerSession",
     "ExchangeAccount",

@@ -20,7 +20,6 @@ class OAuthClient(db.Model):  # type: ignore[name-defined,misc]
     name: Mapped[str] = mapped_column(String(200))
     # HMAC-SHA256 hex (see crypto.hashing); "" for a private_key_jwt client, which has no secret
     secret_hash: Mapped[str] = mapped_column(String(128))
-    scope: Mapped[str] = mapped_column(Text, default="")  # space-separated
     token_lifetime: Mapped[int | None] = mapped_column(Integer, nullable=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

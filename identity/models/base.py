@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import sqlite3
-from typing import Any
-
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import Engine, MetaData, event
+from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING = {
@@ -23,16 +20,3 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_write_ahead_log(dbapi_connection: Any, _record: Any) -> None:
-    """SQLite in WAL with synchronous=NORMAL: a commit costs ~50 us instead of two fsyncs
-    (~10 ms), and readers never wait for a writer. Requests that write (single-use client
-    assertions, logins, revocations) need it. Safe across process crashes; an OS crash or power
-    loss may drop the last commits (https://sqlite.org/wal.html, "Performance Considerations")."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()

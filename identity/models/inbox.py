@@ -1,4 +1,4 @@
-"""Inbox apps (contract §3): which vendor format to sign, for which vendor app, with what key."""
+"""Inbox apps (docs/inbox.md): which vendor format to sign, for which vendor app, with what key."""
 
 from __future__ import annotations
 

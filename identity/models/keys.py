@@ -10,11 +10,13 @@ from identity.models.types import UTCDateTime, utcnow
 
 
 class SigningKey(db.Model):  # type: ignore[name-defined,misc]
-    """One RSA key of the ring. State is derived from ``activates_at`` (see crypto.keyring)."""
+    """One key of the ring (RSA for RS256, EC P-256 for ES256). State is derived from
+    ``activates_at`` among the keys of the same ``alg`` (see crypto.keyring)."""
 
     __tablename__ = "signing_keys"
 
     kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    alg: Mapped[str] = mapped_column(String(10), default="RS256")
     public_jwk: Mapped[str] = mapped_column(Text)  # JSON
     private_pem: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted PKCS#8 PEM
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -45,7 +45,7 @@ class ClientCredentialsGrant:
         if grant_type != GRANT_TYPE:
             raise UnsupportedGrantType()
         client = self.auth.authenticate(request)
-        if not client.scopes:  # a client that exists to introspect and revoke only
+        if not client.grants:  # a client that exists to introspect and revoke only
             raise UnauthorizedClient()
         target = self.targets.resolve(client, request.resources)
         scope = granted_scope(request.params.get("scope"), target)

@@ -1,18 +1,19 @@
 """Which API (resource server) a token is for: RFC 8707 resource indicators.
 
 The grant asks a ``Targets`` for the API a request names (``resource``/``audience``) and what
-the client holds on it. ``BuiltInTargets`` knows one API, this service's own (``identity``).
+the client holds on it. ``ApiTargets`` knows every registered API, this service's own
+(``identity``) included.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from identity.oauth.errors import InvalidTarget
+from identity.services.apis import Api, Registry
 from identity.services.clients import ClientRecord
-
-BUILT_IN_API = "identity"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,20 +34,37 @@ class Targets(Protocol):
         ...
 
 
-class BuiltInTargets:
-    """This service's own API only: audience ``IDENTITY_ACCESS_AUDIENCE``, RS256."""
+class ApiTargets:
+    """The registered APIs (``identity.services.apis``): a resource names one by its exact
+    audience; without one, the client's only granted API is meant."""
 
-    def __init__(self, audience: str, lifetime: int) -> None:
-        self.audience = audience
-        self.lifetime = lifetime
+    def __init__(self, registry: Callable[[], Registry]) -> None:
+        self.registry = registry
 
     def __repr__(self) -> str:
-        return f"BuiltInTargets({self.audience!r})"
+        return "ApiTargets()"
 
     def resolve(self, client: ClientRecord, resources: tuple[str, ...]) -> Target:
+        api = self._named(client, resources) if resources else self._only(client)
+        lifetime = min(api.lifetime, client.lifetime) if client.lifetime else api.lifetime
+        return Target(api.name, api.audience, api.alg, lifetime, client.grants[api.name])
+
+    def _named(self, client: ClientRecord, resources: tuple[str, ...]) -> Api:
+        # RFC 8707 §2: one token, one audience; the same value twice is still two.
         if len(resources) > 1:
             raise InvalidTarget("Name one resource per token request")
-        if resources and resources[0] != self.audience:
+        api = self.registry().by_audience.get(resources[0])
+        if api is None or api.name not in client.grants:
             raise InvalidTarget()
-        lifetime = min(self.lifetime, client.lifetime) if client.lifetime else self.lifetime
-        return Target(BUILT_IN_API, self.audience, "RS256", lifetime, client.scopes)
+        return api
+
+    def _only(self, client: ClientRecord) -> Api:
+        by_name = self.registry().by_name
+        held = [by_name[name] for name in client.grants if name in by_name]
+        if len(held) != 1:
+            raise InvalidTarget(
+                "The client holds grants on several APIs: name one with resource"
+                if held
+                else "The client holds no grant on any API"
+            )
+        return held[0]

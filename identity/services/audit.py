@@ -134,7 +134,8 @@ class AuditLog:
     def prune(self) -> None:
         """Drop events older than the retention (in the caller's transaction)."""
         self._next_prune = time.monotonic() + PRUNE_EVERY
-        db.session.execute(delete(AuditEvent).where(AuditEvent.at < now() - self._retention))
+        with db.session.no_autoflush:  # the caller's pending change fails at its commit, not here
+            db.session.execute(delete(AuditEvent).where(AuditEvent.at < now() - self._retention))
 
     # --- refused client authentications ------------------------------------------------------
     def refused(self, client_id: str | None) -> None:

@@ -18,13 +18,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from identity.crypto.client_jwks import InvalidJwks, PublicKey, parse_jwks
 from identity.crypto.hashing import hash_secret, matches, random_secret
 from identity.errors import BadRequest, Conflict, NotFound
-from identity.models import OAuthClient
+from identity.models import ApiResource, ClientGrant, OAuthClient
 from identity.models.base import db
-from identity.scopes import scope_errors
+from identity.scopes import BUILTIN_API
+from identity.services.apis import ApiService
 from identity.services.audit import AuditLog
 from identity.services.jwks_uri import UnsafeJwksUri, check_uri
 
@@ -64,11 +66,13 @@ def new_client_id() -> str:
 
 @dataclass(frozen=True)
 class ClientRecord:
-    """What the token endpoint needs to know about a client (no secret, only its hashes)."""
+    """What the token endpoint needs to know about a client (no secret, only its hash).
+
+    ``grants`` maps each API the client holds scopes on to those scopes (never empty)."""
 
     client_id: str
     name: str
-    scopes: tuple[str, ...]
+    grants: dict[str, tuple[str, ...]]
     lifetime: int | None
     enabled: bool
     secret_hash: str
@@ -80,6 +84,11 @@ class ClientRecord:
 
     def __repr__(self) -> str:
         return f"ClientRecord(client_id={self.client_id!r}, enabled={self.enabled!r})"
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        """The client's scopes on this service (the built-in API)."""
+        return self.grants.get(BUILTIN_API, ())
 
     @property
     def scope(self) -> str:
@@ -108,11 +117,31 @@ class RotatedSecret:
         return f"RotatedSecret(client_id={self.client_id!r})"
 
 
+@dataclass(frozen=True)
+class ClientAuth:
+    """How a new client authenticates: a secret, or keys (a JWK Set or its URL)."""
+
+    method: str = SECRET
+    jwks: str | None = None  # the JWK Set as registered (JSON text)
+    jwks_uri: str | None = None
+
+
+def grants_of(client_pk: int) -> dict[str, tuple[str, ...]]:
+    """``{api name: scopes}`` of one client, in the order the grants were made."""
+    rows = db.session.execute(
+        select(ApiResource.name, ClientGrant.scopes)
+        .join(ClientGrant, ClientGrant.api_id == ApiResource.id)
+        .where(ClientGrant.client_pk == client_pk)
+        .order_by(ClientGrant.id)
+    )
+    return {name: tuple(scopes.split()) for name, scopes in rows}
+
+
 def _record(row: OAuthClient) -> ClientRecord:
     return ClientRecord(
         client_id=row.client_id,
         name=row.name,
-        scopes=tuple(row.scope.split()),
+        grants=grants_of(row.id),
         lifetime=row.token_lifetime,
         enabled=row.enabled,
         secret_hash=row.secret_hash,
@@ -124,12 +153,13 @@ def _record(row: OAuthClient) -> ClientRecord:
     )
 
 
-def client_view(row: OAuthClient) -> dict[str, Any]:
+def client_view(row: OAuthClient, grants: dict[str, str]) -> dict[str, Any]:
     """What ``clients show`` and ``GET /admin/clients/<id>`` tell (never a secret or its hash)."""
     return {
         "client_id": row.client_id,
         "name": row.name,
-        "scope": row.scope,
+        "scope": grants.get(BUILTIN_API, ""),
+        "grants": grants,
         "lifetime": row.token_lifetime,
         "enabled": row.enabled,
         "auth_method": row.auth_method,
@@ -158,29 +188,37 @@ def _live(expires_at: datetime | None) -> datetime | None:
     return expires_at if expires_at is not None and expires_at > datetime.now(UTC) else None
 
 
-@dataclass(frozen=True)
-class ClientAuth:
-    """How a new client authenticates: a secret, or keys (a JWK Set or its URL)."""
+def _overlapping(record: ClientRecord) -> bool:
+    expires = record.old_secret_expires_at
+    return (
+        record.old_secret_hash is not None and expires is not None and expires > datetime.now(UTC)
+    )
 
-    method: str = SECRET
-    jwks: str | None = None  # the JWK Set as registered (JSON text)
-    jwks_uri: str | None = None
+
+@dataclass(frozen=True)
+class Grant:
+    client_id: str
+    api: str
+    scope: str
 
 
 class ClientService:
     def __init__(
         self,
         pepper: str,
+        apis: ApiService,
         audit: AuditLog,
         cache_seconds: float = 2.0,
         allow_insecure_jwks_uri: bool = False,
     ) -> None:
         self._pepper = pepper
+        self._apis = apis
         self._audit = audit
         self._cache_seconds = cache_seconds
         self._allow_insecure = allow_insecure_jwks_uri
         self._cache: dict[str, tuple[ClientRecord | None, float]] = {}
         self._lock = threading.Lock()
+        apis.on_change(self.forget_all)  # API scopes and removals change grants
 
     def __repr__(self) -> str:
         return "ClientService(***)"
@@ -238,41 +276,52 @@ class ClientService:
             raise NotFound("No such client")
         return row
 
+    def grants(self, row: OAuthClient) -> dict[str, str]:
+        """``{api name: "a b"}`` of a client row, for listings."""
+        return {api: " ".join(scopes) for api, scopes in grants_of(row.id).items()}
+
+    def view(self, row: OAuthClient) -> dict[str, Any]:
+        """The client as shown by the CLI and the admin API (``client_view``)."""
+        return client_view(row, self.grants(row))
+
     # --- managing --------------------------------------------------------------------------
     def create(
-        self, name: str, scope: str, lifetime: int | None = None, auth: ClientAuth | None = None
+        self,
+        name: str,
+        scope: str,
+        lifetime: int | None = None,
+        api: str = BUILTIN_API,
+        auth: ClientAuth | None = None,
     ) -> CreatedClient:
-        """A new client; a secret is returned here once and stored only as a hash."""
+        """A new client holding ``scope`` on ``api``; a secret is returned here once and
+        stored only as a hash."""
         auth = auth or ClientAuth()
         name = name.strip()
         if not name or len(name) > 200:
             raise BadRequest("name is required", {"name": ["1-200 characters"]})
-        scope = normalise_scope(scope)
-        if not valid_scope(scope):
-            raise BadRequest("Invalid scope", {"scope": ["RFC 6749 §3.3 scope tokens"]})
-        if scope_errors(scope):
-            raise BadRequest("Unknown scope", scope_errors(scope))
+        api_id, scope = self._grantable(api, scope)
         if lifetime is not None and lifetime < 60:
             raise BadRequest("lifetime too short", {"lifetime": ["at least 60 seconds"]})
         jwks, jwks_uri = self._keys_of(auth)
         client_id = new_client_id()
         secret = random_secret(32) if auth.method == SECRET else None  # 256 bits
         now = datetime.now(UTC)
-        db.session.add(
-            OAuthClient(
-                client_id=client_id,
-                name=name,
-                secret_hash=hash_secret(secret, self._pepper) if secret else "",
-                scope=scope,
-                token_lifetime=lifetime,
-                enabled=True,
-                created_at=now,
-                secret_rotated_at=now,
-                auth_method=auth.method,
-                jwks=jwks,
-                jwks_uri=jwks_uri,
-            )
+        row = OAuthClient(
+            client_id=client_id,
+            name=name,
+            secret_hash=hash_secret(secret, self._pepper) if secret else "",
+            token_lifetime=lifetime,
+            enabled=True,
+            created_at=now,
+            secret_rotated_at=now,
+            auth_method=auth.method,
+            jwks=jwks,
+            jwks_uri=jwks_uri,
         )
+        db.session.add(row)
+        if scope:
+            db.session.flush()  # the row's id, for the grant; one commit for both
+            db.session.add(ClientGrant(client_pk=row.id, api_id=api_id, scopes=scope))
         self._audit.record("client.create", f"client:{client_id}")
         db.session.commit()
         return CreatedClient(client_id, secret, scope, lifetime, auth.method)
@@ -290,18 +339,53 @@ class ClientService:
                 "private_key_jwt needs keys", {"jwks": ["exactly one of jwks and jwks_uri"]}
             )
         if auth.jwks_uri is not None:
+            if len(auth.jwks_uri) > 2000:
+                raise BadRequest("Invalid jwks_uri", {"jwks_uri": ["at most 2000 characters"]})
             try:
                 check_uri(auth.jwks_uri, self._allow_insecure, must_resolve=False)
             except UnsafeJwksUri as exc:
                 raise BadRequest("Invalid jwks_uri", {"jwks_uri": [str(exc)]}) from None
-            if len(auth.jwks_uri) > 2000:
-                raise BadRequest("Invalid jwks_uri", {"jwks_uri": ["at most 2000 characters"]})
             return None, auth.jwks_uri
         try:
             canonical, _ = parse_jwks(auth.jwks or "")
         except InvalidJwks as exc:
             raise BadRequest("Invalid JWK Set", {"jwks": [str(exc)]}) from None
         return json.dumps(canonical, separators=(",", ":")), None
+
+    def grant(self, client_id: str, api: str, scope: str) -> Grant:
+        """Set what the client holds on ``api`` (RFC 6749 §3.3 scope); empty removes the grant."""
+        row = self.row(client_id)
+        api_id, scope = self._grantable(api, scope)
+        query = select(ClientGrant).where(
+            ClientGrant.client_pk == row.id, ClientGrant.api_id == api_id
+        )
+        for attempt in (1, 2):  # a concurrent first grant wins the unique pair: update it then
+            existing = db.session.scalar(query)
+            if existing is not None and scope:
+                existing.scopes = scope
+            elif existing is not None:
+                db.session.delete(existing)
+            elif scope:
+                db.session.add(ClientGrant(client_pk=row.id, api_id=api_id, scopes=scope))
+            self._audit.record("client.grant", f"client:{client_id}")
+            try:
+                db.session.commit()
+                break
+            except IntegrityError:
+                db.session.rollback()
+                if attempt == 2:
+                    raise
+        self.forget(client_id)
+        return Grant(client_id, api, scope)
+
+    def _grantable(self, api: str, scope: str) -> tuple[int, str]:
+        """``(the API's row id, the normalised scope)``: 404 for an unknown API, 400 unless the
+        API defines every scope token (an empty scope is no grant)."""
+        scope = normalise_scope(scope)
+        if not valid_scope(scope):
+            raise BadRequest("Invalid scope", {"scope": ["RFC 6749 §3.3 scope tokens"]})
+        api_id = self._apis.get(api).grantable(scope)
+        return api_id, scope
 
     def rotate_secret(self, client_id: str, keep_old_for: int = 0) -> RotatedSecret:
         """A new secret; the old one keeps working ``keep_old_for`` seconds (0: stops at once)."""
@@ -345,9 +429,6 @@ class ClientService:
         with self._lock:
             self._cache.pop(client_id, None)
 
-
-def _overlapping(record: ClientRecord) -> bool:
-    expires = record.old_secret_expires_at
-    return (
-        record.old_secret_hash is not None and expires is not None and expires > datetime.now(UTC)
-    )
+    def forget_all(self) -> None:
+        with self._lock:
+            self._cache.clear()

@@ -1,4 +1,4 @@
-"""Inbox apps (contract §3): named vendor configurations, their imported keys sealed at rest.
+"""Inbox apps (docs/inbox.md): named vendor configurations, their imported keys sealed at rest.
 
 An app names the vendor format to sign, the vendor's identifiers and the key: the vendor's own
 private key or shared secret (imported, validated, sealed with IDENTITY_ENCRYPTION_KEYS), or
@@ -39,7 +39,7 @@ DEV_APP_API_KEY = "local-development-api-key"
 
 
 class InboxNotConfigured(ServiceUnavailable):
-    """No inbox app can answer: a deployment error, not the caller's (503, contract §0)."""
+    """No inbox app can answer: a deployment error, not the caller's (503, docs/limits.md)."""
 
     text = "No inbox app is configured (identity inbox-apps add)"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -9,15 +10,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from identity.crypto import signer
 from identity.crypto.keyring import KeyRecord, KeyRing, KeyState
+from identity.crypto.keys import RS256, PublicKey
 from identity.crypto.verify import verify
 from identity.errors import Conflict, InternalError, NotFound
+from identity.models.base import db
 from identity.services.audit import AuditLog
 from identity.storage.keys import DatabaseKeyStore
 
 Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 
 
 def system_clock() -> datetime:
@@ -59,11 +64,27 @@ class KeyService:
 
     # --- reading ---------------------------------------------------------------------------
     def ring(self) -> KeyRing:
+        """The cached ring, re-read when older than ``cache_seconds``. While one thread
+        re-reads, or when the database does not answer, the ring already held keeps serving:
+        signing needs no database round trip (and never queues behind a silent one)."""
         ring = self._ring
-        if ring is None or time.monotonic() - self._loaded_at > self._cache_seconds:
-            with self._lock:
-                ring = KeyRing(self._store.load(), self._max_ttl, self._leeway)
-                self._ring, self._loaded_at = ring, time.monotonic()
+        if ring is not None and time.monotonic() - self._loaded_at <= self._cache_seconds:
+            return ring
+        if ring is not None and not self._lock.acquire(blocking=False):
+            return ring  # another thread is re-reading it
+        if ring is None:
+            self._lock.acquire()
+        try:
+            ring = KeyRing(self._store.load(), self._max_ttl, self._leeway)
+        except (OperationalError, InterfaceError) as exc:
+            if self._ring is None:
+                raise
+            db.session.rollback()
+            log.warning("key ring not re-read (%s); serving the one held", type(exc).__name__)
+            ring = self._ring
+        finally:
+            self._lock.release()
+        self._ring, self._loaded_at = ring, time.monotonic()
         return ring
 
     def refresh(self) -> None:
@@ -73,12 +94,13 @@ class KeyService:
         return self.ring().jwks(self.clock())
 
     def active_public_key(self) -> rsa.RSAPublicKey:
+        """The active RS256 key's public half (the inbox PEM; RSA is what consoles take)."""
         record = self.ring().active(self.clock())
-        if record is None or record.public_key is None:
+        if record is None or not isinstance(record.public_key, rsa.RSAPublicKey):
             raise InternalError("No active signing key (run `identity init`)")
         return record.public_key
 
-    def public_key(self, kid: str) -> rsa.RSAPublicKey | None:
+    def public_key(self, kid: str) -> PublicKey | None:
         record = self.ring().verification_key(kid, self.clock())
         return record.public_key if record is not None else None
 
@@ -86,11 +108,11 @@ class KeyService:
         return self.ring().states(self.clock())
 
     # --- signing and verifying -------------------------------------------------------------
-    def sign(self, claims: dict[str, Any], typ: str) -> str:
-        """Sign ``claims`` with the active key (the one signer every issuer uses)."""
-        record = self.ring().active(self.clock())
+    def sign(self, claims: dict[str, Any], typ: str, alg: str = RS256) -> str:
+        """Sign ``claims`` with the active ``alg`` key (the one signer every issuer uses)."""
+        record = self.ring().active(self.clock(), alg)
         if record is None or record.private_key is None:
-            raise InternalError("No active signing key (run `identity init`)")
+            raise InternalError(f"No active {alg} signing key (run `identity init`)")
         return signer.sign(claims, record.private_key, record.kid, typ)
 
     def verify(self, token: str, *, typ: str, issuer: str, audience: str | None) -> dict[str, Any]:
@@ -104,19 +126,35 @@ class KeyService:
         )
 
     # --- managing the ring -----------------------------------------------------------------
-    def ensure(self) -> str | None:
-        """Create an active key if the ring has none. Returns the new kid, if any."""
-        if self.ring().active(self.clock()) is not None:
+    def ensure(self, alg: str = RS256) -> str | None:
+        """Create an active ``alg`` key if the ring has none. Returns the new kid, if any.
+
+        The check is repeated under the store's lock, so instances ensuring at once create
+        one key between them."""
+        if self.ring().active(self.clock(), alg) is not None:
             return None
         now = self.clock()
-        kid = self._store.add(
-            self._bits, activates_at=now, now=now, before_commit=self._recorder("key.create")
-        )
-        self.refresh()
-        return kid
 
-    def rotate(self, promote_after: int) -> str:
-        """Pre-publish a new key; it starts signing ``promote_after`` seconds from now.
+        def refuse_second_active(records: list[KeyRecord]) -> None:
+            if KeyRing(records, self._max_ttl, self._leeway).active(now, alg) is not None:
+                raise Conflict(f"An {alg} key is already active")
+
+        try:
+            return self._store.add(
+                self._bits,
+                activates_at=now,
+                now=now,
+                check=refuse_second_active,
+                alg=alg,
+                before_commit=self._recorder("key.create"),
+            )
+        except Conflict:
+            return None
+        finally:
+            self.refresh()
+
+    def rotate(self, promote_after: int, alg: str = RS256) -> str:
+        """Pre-publish a new ``alg`` key; it starts signing ``promote_after`` seconds from now.
 
         The "no next key yet" check reads the database under a lock, not this worker's cached
         ring: two rotations in a row (any workers, any instances) give 201 then 409.
@@ -125,8 +163,8 @@ class KeyService:
 
         def refuse_second_next(records: list[KeyRecord]) -> None:
             ring = KeyRing(records, self._max_ttl, self._leeway)
-            if any(s.state == "next" for s in ring.states(now)):
-                raise Conflict("A next key is already published; promote it first")
+            if any(s.state == "next" and s.record.alg == alg for s in ring.states(now)):
+                raise Conflict(f"A next {alg} key is already published; promote it first")
 
         try:
             kid = self._store.add(
@@ -134,17 +172,18 @@ class KeyService:
                 activates_at=now + timedelta(seconds=promote_after),
                 now=now,
                 check=refuse_second_next,
+                alg=alg,
                 before_commit=self._recorder("key.rotate"),
             )
         finally:
             self.refresh()
         return kid
 
-    def promote(self) -> str:
-        """Make the next key active now (the previous active key becomes retired)."""
-        pending = [s for s in self.states() if s.state == "next"]
+    def promote(self, alg: str = RS256) -> str:
+        """Make the next ``alg`` key active now (the previous active key becomes retired)."""
+        pending = [s for s in self.states() if s.state == "next" and s.record.alg == alg]
         if not pending:
-            raise NotFound("No next key to promote; rotate first")
+            raise NotFound(f"No next {alg} key to promote; rotate first")
         kid = pending[0].record.kid
         self._audit.record("key.promote", f"key:{kid}")
         self._store.set_activation(kid, self.clock())

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from identity.admission import Admission
 from identity.broker import Broker, BrokerPolicy, ConnectionSpec, Token
 from identity.broker.model import METHODS
 from identity.config import Settings
@@ -54,7 +55,7 @@ def policy_from(settings: Settings) -> BrokerPolicy:
     )
 
 
-def build_broker(settings: Settings, shared: Any) -> Broker:
+def build_broker(settings: Settings, shared: Any, admission: Admission) -> Broker:
     """Redis store when ``REDIS_URL`` is set (falling back to the database), else the database."""
     from identity.storage.upstream_db import DatabaseUpstreamStore
 
@@ -66,7 +67,8 @@ def build_broker(settings: Settings, shared: Any) -> Broker:
         store = FallbackUpstreamStore(
             RedisUpstreamStore(primary.client, settings.redis_prefix), store
         )
-    return Broker(policy_from(settings), store, SecretBox(settings.encryption_keys))
+    box = SecretBox(settings.encryption_keys)
+    return Broker(policy_from(settings), store, box, waiting=admission.waiting)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ class DatabaseKeyStore:
                 private = keycrypto.decrypt_private_key(row.private_pem, self._passphrase)
                 cached = KeyRecord(
                     kid=row.kid,
+                    alg=row.alg,
                     activates_at=row.activates_at,
                     created_at=row.created_at,
                     public_jwk=json.loads(row.public_jwk),
@@ -52,15 +53,17 @@ class DatabaseKeyStore:
         activates_at: datetime,
         now: datetime,
         check: Callable[[list[KeyRecord]], None] | None = None,
+        alg: str = keycrypto.RS256,
         before_commit: Callable[[str], None] | None = None,
     ) -> str:
-        """Add a key; ``check`` sees the ring as committed, under a lock, and may refuse.
+        """Add an ``alg`` key (``bits`` for RSA); ``check`` sees the ring as committed, under a
+        lock, and may refuse.
 
         The lock is a no-op UPDATE of every key row: row locks on PostgreSQL, the write lock
         on SQLite. A second rotation (another worker, another instance) waits, then sees the
         first one's key, so two requests cannot both pass the check.
         """
-        key = keycrypto.generate_rsa_key(bits)  # slow: before the lock is taken
+        key = keycrypto.generate_key(alg, bits)  # slow: before the lock is taken
         jwk = keycrypto.public_jwk(key.public_key())
         try:
             if check is not None:
@@ -72,6 +75,7 @@ class DatabaseKeyStore:
         db.session.add(
             SigningKey(
                 kid=jwk["kid"],
+                alg=alg,
                 public_jwk=json.dumps(jwk),
                 private_pem=keycrypto.encrypt_private_key(key, self._passphrase),
                 created_at=now,
