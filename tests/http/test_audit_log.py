@@ -315,3 +315,46 @@ def test_events_older_than_the_retention_are_pruned(app: Flask) -> None:
         targets = set(db.session.scalars(select(AuditEvent.target)))
     assert "client:old" not in targets
     assert "client:recent" in targets
+
+
+def test_api_changes_and_grants_are_recorded(
+    app: Flask, client: FlaskClient, admin: dict[str, str], runner: Any
+) -> None:
+    """api.create/update/remove and client.grant, through the admin API and the CLI."""
+    orders = {"name": "orders", "audience": "https://orders.example.com", "scopes": ["o:r", "o:w"]}
+    assert client.post("/admin/apis", json=orders, headers=admin).status_code == 201
+    partner = make_client(app)
+    put = client.put(
+        f"/admin/clients/{partner.client_id}/grants/orders", json={"scope": "o:r"}, headers=admin
+    )
+    assert put.status_code == 200
+    patched = client.patch("/admin/apis/orders", json={"scopes": ["o:r"]}, headers=admin)
+    assert patched.status_code == 200
+    granted = runner.invoke(
+        args=["identity", "clients", "grant", partner.client_id, "--api", "orders", "--scope", ""]
+    )
+    assert granted.exit_code == 0, granted.output
+    assert client.delete("/admin/apis/orders", headers=admin).status_code == 204
+    recorded = [
+        (e["action"], e["target"], e["actor"])
+        for e in reversed(events(client, admin))
+        if e["action"].startswith("api.") or e["action"] == "client.grant"
+    ]
+    actor = f"client:{ADMIN_CLIENT}"
+    assert recorded == [
+        ("api.create", "api:orders", actor),
+        ("client.grant", f"client:{partner.client_id}", actor),
+        ("api.update", "api:orders", actor),
+        ("client.grant", f"client:{partner.client_id}", "cli"),
+        ("api.remove", "api:orders", actor),
+    ]
+    # refused: the built-in API cannot be removed, an unknown API cannot be granted
+    assert client.delete("/admin/apis/identity", headers=admin).status_code == 409
+    assert (
+        client.put(
+            f"/admin/clients/{partner.client_id}/grants/nope", json={"scope": "x"}, headers=admin
+        ).status_code
+        == 404
+    )
+    assert len(events(client, admin, action="api.remove")) == 1
+    assert len(events(client, admin, action="client.grant")) == 2
