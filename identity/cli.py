@@ -6,9 +6,12 @@ stdout; secrets appear only there, once. Secrets are read from stdin, never from
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib
 import json
+import os
+from collections.abc import Iterator
 from typing import Any, NoReturn
 
 import click
@@ -16,6 +19,7 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from identity import DISTRIBUTION
+from identity.errors import IdentityError
 
 
 class _AreaGroup(AppGroup):
@@ -30,7 +34,14 @@ class _AreaGroup(AppGroup):
         return super().get_command(ctx, cmd_name)
 
 
-identity_group = _AreaGroup("identity", help="Manage the identity service.")
+def _audit_as_cli() -> None:
+    """Changes made by this command are audited as made by ``cli`` (one id per invocation)."""
+    from identity.services.audit import acting_as
+
+    click.get_current_context().with_resource(acting_as("cli", f"cli-{os.urandom(8).hex()}"))
+
+
+identity_group = _AreaGroup("identity", help="Manage the identity service.", callback=_audit_as_cli)
 
 # Area modules: each exposes ``commands`` (a list of click commands/groups).
 COMMAND_MODULES = (
@@ -43,6 +54,7 @@ COMMAND_MODULES = (
     "identity.commands.inbox_apps",
     "identity.commands.dev",
     "identity.commands.serve",
+    "identity.commands.audit",
 )
 
 
@@ -53,6 +65,15 @@ def emit(payload: dict[str, Any], as_json: bool, human: str) -> None:
 
 def fail(message: str) -> NoReturn:
     raise click.ClickException(message)
+
+
+@contextlib.contextmanager
+def refusals_as_errors() -> Iterator[None]:
+    """A refused change ends the command with exit status 1 and its one line (no traceback)."""
+    try:
+        yield
+    except IdentityError as exc:
+        fail(exc.one_line())
 
 
 @identity_group.command("init")
@@ -89,7 +110,9 @@ def register(app: Flask) -> None:
 def build_cli() -> click.Group:
     """The ``identity`` command tree: one group, the area commands, ``--version``."""
     _load_area_commands()
-    cli = click.Group(name="identity", help="Manage and serve the identity service.")
+    cli = click.Group(
+        name="identity", help="Manage and serve the identity service.", callback=_audit_as_cli
+    )
     click.version_option(package_name=DISTRIBUTION, prog_name="identity")(cli)
     for command in identity_group.commands.values():
         cli.add_command(command)
