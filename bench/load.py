@@ -38,7 +38,7 @@ def backing_env() -> dict[str, str]:
             return {
                 "DATABASE_URL": backends.create_pg_database(),
                 "REDIS_URL": backends.REDIS_URL,
-                "IDENTITY_REDIS_PREFIX": f"identity-load-{os.getpid()}:",
+                "IDENTITY_REDIS_PREFIX": f"{backends.SESSION_PREFIX}load:",  # deleted after
             }
     except ImportError:
         pass
@@ -66,6 +66,7 @@ def main() -> int:
             from tests import backends
 
             backends.drop_pg_database(env_extra["DATABASE_URL"])
+            backends.delete_redis_keys(env_extra["IDENTITY_REDIS_PREFIX"])
 
 
 def run(server: object, mock_base: str) -> int:

@@ -6,6 +6,7 @@ stdout; secrets appear only there, once. Secrets are read from stdin, never from
 
 from __future__ import annotations
 
+import copy
 import importlib
 import json
 from typing import Any, NoReturn
@@ -14,7 +15,22 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
-identity_group = AppGroup("identity", help="Manage the identity service.")
+from identity import DISTRIBUTION
+
+
+class _AreaGroup(AppGroup):
+    """Loads the area commands when a command line first needs them, not in every worker."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        _load_area_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        _load_area_commands()
+        return super().get_command(ctx, cmd_name)
+
+
+identity_group = _AreaGroup("identity", help="Manage the identity service.")
 
 # Area modules: each exposes ``commands`` (a list of click commands/groups).
 COMMAND_MODULES = (
@@ -66,7 +82,6 @@ def _load_area_commands() -> None:
 
 
 def register(app: Flask) -> None:
-    _load_area_commands()
     if "identity" not in app.cli.commands:
         app.cli.add_command(identity_group)
 
@@ -75,7 +90,7 @@ def build_cli() -> click.Group:
     """The ``identity`` command tree: one group, the area commands, ``--version``."""
     _load_area_commands()
     cli = click.Group(name="identity", help="Manage and serve the identity service.")
-    click.version_option(package_name="identity", prog_name="identity")(cli)
+    click.version_option(package_name=DISTRIBUTION, prog_name="identity")(cli)
     for command in identity_group.commands.values():
         cli.add_command(command)
     return cli
@@ -84,5 +99,21 @@ def build_cli() -> click.Group:
 def __getattr__(name: str) -> Any:
     """``identity.cli.cli_reference``: the command tree, for the generated docs/cli.md."""
     if name == "cli_reference":
-        return build_cli()
+        return _with_shown_defaults(copy.deepcopy(build_cli()))
     raise AttributeError(name)
+
+
+def _with_shown_defaults(command: click.Command) -> click.Command:
+    """Click 8.3 marks "no default" with a sentinel that mkdocs-click prints as is
+    (``Sentinel.UNSET``); the docs show what the command gets: ``False`` for a flag, else none."""
+    for param in command.params:
+        if repr(param.default) == "Sentinel.UNSET":
+            flag = isinstance(param, click.Option) and param.is_flag
+            param.default = False if flag and not param.multiple else None
+    if command.add_help_option:  # made afresh per context, with the sentinel: list it ourselves
+        command.add_help_option = False
+        shown = "Show this message and exit."
+        command.params.append(click.Option(["--help"], is_flag=True, default=False, help=shown))
+    for sub in getattr(command, "commands", {}).values():
+        _with_shown_defaults(sub)
+    return command

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from identity.admission import Admission
 from identity.broker import Broker
 from identity.config import Settings
 from identity.core.auth import Credentials
@@ -36,6 +37,7 @@ from identity.storage.shared import FallbackShared, SharedState, build_shared
 @dataclass(frozen=True)
 class Services:
     settings: Settings
+    admission: Admission
     shared: SharedState
     keys: KeyService
     tokens: TokenService
@@ -79,13 +81,15 @@ def build_services(
     customers = CustomerService(settings, SessionEnder(tokens, shared, settings))
     throttle = LoginThrottle(shared, settings)
     sessions = CustomerSessions(customers, tokens, throttle, shared, settings)
-    broker = build_broker(settings, shared)
+    admission = Admission(settings.admission_slots)
+    broker = build_broker(settings, shared, admission)
     inbox_apps = InboxApps(settings)
     client_auth = ClientAuthentication(clients)
     targets = ApiTargets(apis.registry)
     reuse = TokenReuse(tokens) if settings.reuse_access_tokens else None
     return Services(
         settings=settings,
+        admission=admission,
         shared=shared,
         keys=keys,
         tokens=tokens,
@@ -102,5 +106,5 @@ def build_services(
         inbox=InboxService(sessions, keys, inbox_apps, settings),
         broker=broker,
         upstream=UpstreamService(settings, broker, inbox_apps),
-        exchange=ExchangeService(settings),
+        exchange=ExchangeService(settings, admission),
     )

@@ -95,7 +95,7 @@ class NotFound(IdentityError):
 
 
 class MethodNotAllowed(IdentityError):
-    """RFC 9110 §15.5.6: a 405 MUST carry ``Allow``; the contract has no messageId of its own."""
+    """RFC 9110 §15.5.6: a 405 MUST carry ``Allow``; Infobip's messageIds have none for it."""
 
     status = 405
     message_id = "BAD_REQUEST"
@@ -164,8 +164,8 @@ class InternalError(IdentityError):
 class ServiceUnavailable(_RetryAfter):
     """A dependency of ours (database, Redis) is down; the caller may retry."""
 
-    # The contract's closed list of messageIds has one 503; a dependency of ours being down is
-    # reported with it too, with a text that says which side failed.
+    # Infobip's closed list of messageIds (docs/limits.md) has one 503; a dependency of ours
+    # being down is reported with it too, with a text that says which side failed.
     status = 503
     message_id = "UPSTREAM_UNAVAILABLE"
     text = "A backing service (database or cache) is unavailable"

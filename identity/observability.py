@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from prometheus_client import CollectorRegistry, generate_latest, multiprocess
 
+from identity import tracing
 from identity.metrics import LATENCY, REQUESTS
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -52,8 +53,9 @@ def request_id() -> str:
 
 
 def bind_request_id(rid: str) -> None:
-    """This request's id, for log lines written while answering it (app context)."""
+    """This request's id, for log lines written while answering it (app context), and traces."""
     g.request_id = rid
+    tracing.tag_request_id(rid)
 
 
 def new_request_id(sent: str) -> str:
@@ -77,6 +79,7 @@ def record_request(
 ) -> None:
     """Metrics and the access-log line of one request (Flask views and the cores alike)."""
     count, latency = _series(endpoint, method, status)
+    tracing.tag_route(endpoint, method)
     count.inc()
     latency.observe(elapsed)
     if access_log.isEnabledFor(logging.INFO):

@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from flask import Flask, current_app
-from flask_migrate import upgrade
 from sqlalchemy import inspect
+from sqlalchemy.exc import SQLAlchemyError
 
 from identity.errors import ConfigError
 from identity.extensions import services
 from identity.models.base import db
+from identity.storage.shared import FallbackShared
 
+MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger("identity.startup")
 
 
 def initialise(dev_inbox_app: bool = False) -> list[str]:
     """``identity init``: apply every migration, then ensure an active signing key; on a fresh
     embedded (SQLite) install, with ``dev_inbox_app``, a local-development inbox app too."""
-    upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
+    from flask_migrate import Migrate, upgrade  # alembic: loaded by `identity init` only
+
+    if "migrate" not in current_app.extensions:
+        Migrate(current_app, db, directory=str(MIGRATIONS))
+    upgrade(directory=str(MIGRATIONS), revision="heads")
     lines = ["database migrated"]
     kid = services().keys.ensure()
     lines.append(f"created signing key {kid}" if kid else "key ring present")
@@ -43,3 +50,18 @@ def check_startup(app: Flask) -> None:
         # Inbox is optional: a deployment without an inbox app starts, with one warning line.
         for line in services().inbox_apps.startup_warnings():
             log.warning(line)
+
+
+def prepare_worker(app: Flask) -> None:
+    """At worker start: reload shared state into a Redis that lost it (best effort; requests
+    check again on their own)."""
+    shared = services(app).shared
+    if not isinstance(shared, FallbackShared):
+        return
+    with app.app_context():
+        try:
+            shared.restore_if_lost()
+        except SQLAlchemyError as exc:  # database not reachable yet: the first request retries
+            log.warning("shared state not checked at start: %s", type(exc).__name__)
+        finally:
+            db.session.remove()

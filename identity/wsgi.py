@@ -5,5 +5,7 @@
 """
 
 from identity.app import create_app
+from identity.setup import prepare_worker
 
 app = create_app()
+prepare_worker(app)

@@ -2,8 +2,9 @@
 
 ``IDENTITY_TEST_BACKEND=sqlite`` (default): a migrated SQLite file per test, no Redis.
 ``IDENTITY_TEST_BACKEND=postgres``: a throw-away PostgreSQL database for the session (created on
-the server at ``IDENTITY_TEST_PG``), plus Redis at ``IDENTITY_TEST_REDIS``, with a unique
-prefix per test.
+the server at ``IDENTITY_TEST_PG``), plus Redis at ``IDENTITY_TEST_REDIS`` (default DB 15, never
+DB 0: a developer's own data lives there). Every key the suite writes starts with
+``SESSION_PREFIX``; each test deletes its own keys and the session deletes what is left.
 With ``CI=true`` a missing server is a failure, never a skip.
 """
 
@@ -17,8 +18,37 @@ import redis
 
 BACKEND = os.environ.get("IDENTITY_TEST_BACKEND", "sqlite")
 PG_SERVER = os.environ.get("IDENTITY_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("IDENTITY_TEST_REDIS", "redis://127.0.0.1:6379/0")
+REDIS_URL = os.environ.get("IDENTITY_TEST_REDIS", "redis://127.0.0.1:6379/15")
+SESSION_PREFIX = f"identity-test:{uuid.uuid4().hex[:12]}:"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def redis_db() -> int:
+    """The DB number ``IDENTITY_TEST_REDIS`` names (``/<n>`` or ``?db=<n>``; Redis' default 0)."""
+    return int(redis.Redis.from_url(REDIS_URL).connection_pool.connection_kwargs.get("db", 0))
+
+
+def redis_address() -> tuple[str, int]:
+    kwargs = redis.Redis.from_url(REDIS_URL).connection_pool.connection_kwargs
+    return str(kwargs.get("host", "127.0.0.1")), int(kwargs.get("port", 6379))
+
+
+def redis_url_via(port: int) -> str:
+    """The test Redis URL (same DB) through another local port, such as a fault proxy's."""
+    return f"redis://127.0.0.1:{port}/{redis_db()}"
+
+
+def delete_redis_keys(prefix: str) -> int:
+    """Delete every key under ``prefix`` (a test's own, or the session's); returns how many."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    deleted = 0
+    try:
+        batch = list(client.scan_iter(match=f"{prefix}*", count=500))
+        for start in range(0, len(batch), 500):
+            deleted += int(client.delete(*batch[start : start + 500]))
+    finally:
+        client.close()
+    return deleted
 
 
 def postgres_available() -> bool:

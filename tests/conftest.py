@@ -42,6 +42,12 @@ TEST_SECRETS: dict[str, Any] = {
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
+    if backends.BACKEND == "postgres" and backends.redis_db() == 0:
+        pytest.exit(
+            f"IDENTITY_TEST_REDIS={backends.REDIS_URL}: DB 0 is the developer's own; "
+            "name another DB (default redis://127.0.0.1:6379/15)",
+            returncode=4,
+        )
     if backends.BACKEND == "postgres":
         missing = [
             name
@@ -57,6 +63,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             pytest.exit(
                 f"{', '.join(missing)} not reachable: skipping the postgres run", returncode=0
             )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Leave the test Redis DB as found: no key of this session survives it."""
+    if backends.BACKEND == "postgres" and backends.redis_available():
+        backends.delete_redis_keys(backends.SESSION_PREFIX)
 
 
 # --- RSA keys: generated once per session, handed out in turn (generation is slow) ---------
@@ -124,7 +136,7 @@ def settings_overrides() -> dict[str, Any]:
 def make_app(database_url: str, settings_overrides: dict[str, Any]) -> Iterator[Any]:
     """Factory of apps over the test database (several apps = several instances)."""
     apps: list[Flask] = []
-    prefix = f"identity-test:{uuid.uuid4().hex}:"
+    prefix = f"{backends.SESSION_PREFIX}{uuid.uuid4().hex}:"
 
     def factory(**overrides: Any) -> Flask:
         config = {**TEST_SECRETS, "database_url": database_url, **settings_overrides, **overrides}
@@ -145,6 +157,8 @@ def make_app(database_url: str, settings_overrides: dict[str, Any]) -> Iterator[
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+    if apps and backends.BACKEND == "postgres":
+        backends.delete_redis_keys(prefix)
 
 
 @pytest.fixture

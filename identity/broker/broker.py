@@ -20,6 +20,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 import httpx
@@ -59,8 +60,10 @@ class Broker:
         clock: Clock = time.time,
         client: httpx.Client | None = None,
         rng: random.Random | None = None,
+        waiting: Callable[[], AbstractContextManager[None]] = nullcontext,
     ) -> None:
         self.policy = policy
+        self.waiting = waiting  # gives the worker's admission back (identity.admission)
         self.store = store
         self.clock = clock
         self._box = box
@@ -148,6 +151,11 @@ class Broker:
         return lock
 
     def _slow(self, name: str, load: Loader, entry: _Local | None, now: float) -> Token:
+        """Lock waits and upstream calls: other requests run meanwhile."""
+        with self.waiting():
+            return self._slow_waiting(name, load, entry, now)
+
+    def _slow_waiting(self, name: str, load: Loader, entry: _Local | None, now: float) -> Token:
         stale = self._servable_stale(name, entry, now)
         lock = self._lock_for(name)
         if not lock.acquire(blocking=False):

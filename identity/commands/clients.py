@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from identity import limits
 from identity.cli import emit
 from identity.extensions import services
 from identity.scopes import BUILTIN_API
@@ -19,7 +20,9 @@ def clients_group() -> None:
 @click.option("--name", required=True, help="Who the client is, for people.")
 @click.option("--scope", default="", help='Allowed scopes, space separated, e.g. "admin".')
 @click.option("--api", default=BUILTIN_API, show_default=True, help="The API the scopes are on.")
-@click.option("--lifetime", type=click.IntRange(60), default=None, help="Token lifetime (s).")
+@click.option(
+    "--lifetime", type=int, help=f"Cap on its tokens' lifetime, {limits.CLIENT_LIFETIME.rule()}."
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 @with_appcontext
 def create(name: str, scope: str, api: str, lifetime: int | None, as_json: bool) -> None:

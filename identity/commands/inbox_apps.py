@@ -1,4 +1,4 @@
-"""``identity inbox-apps add|list|show|replace-key|remove`` (contract §8).
+"""``identity inbox-apps add|list|show|replace-key|remove`` (docs/cli.md).
 
 Key material comes from ``--key-file`` or ``--key-stdin`` (PEM, PEM with escaped ``\\n``, base64
 of the PEM, or a shared secret); it is sealed at rest and never printed.

@@ -15,7 +15,7 @@ from identity.errors import Forbidden, Unauthorized
 from identity.services.api_keys import ApiKeyPrincipal, ApiKeyService
 from identity.services.tokens import TokenService
 
-ACCESS_SCHEMES = ("bearer", "oauth")  # contract §4: "OAuth" is a synonym some platforms send
+ACCESS_SCHEMES = ("bearer", "oauth")  # docs/partners.md: "OAuth" is a synonym some platforms send
 
 
 class AuthenticationRequired(Unauthorized):

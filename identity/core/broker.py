@@ -1,4 +1,4 @@
-"""``GET /upstream/connections/<name>/authorization`` (contract §5): the header to call with."""
+"""``GET /upstream/connections/<name>/authorization`` (docs/broker.md): the header to call with."""
 
 from __future__ import annotations
 
@@ -6,10 +6,20 @@ from typing import Any
 
 from identity.broker.model import Token
 from identity.core.auth import Credentials
-from identity.core.http import NO_STORE, Request, Response, by_method, json_response
+from identity.core.http import NO_STORE, Request, Response, json_response
+from identity.core.routes import Endpoint, Operation
+from identity.core.schemas import AuthorizationSchema
 from identity.services.upstream import UpstreamService, rfc3339
 
 UPSTREAM_READ = "upstream:read"  # the access-token scope of the caller endpoints
+ERRORS = {
+    401: "missing or invalid access token",
+    403: "the token lacks upstream:read",
+    404: "unknown connection",
+    409: "Exchange authorization expired",
+    502: "UPSTREAM_UNAUTHORIZED",
+    503: "UPSTREAM_UNAVAILABLE, Retry-After",
+}
 
 
 def authorization_body(token: Token) -> dict[str, Any]:
@@ -21,8 +31,6 @@ def authorization_body(token: Token) -> dict[str, Any]:
 
 
 class AuthorizationEndpoint:
-    oauth = False
-
     def __init__(self, upstream: UpstreamService, credentials: Credentials) -> None:
         self.upstream = upstream
         self.credentials = credentials
@@ -30,11 +38,19 @@ class AuthorizationEndpoint:
     def __repr__(self) -> str:
         return "AuthorizationEndpoint()"
 
-    def handle(self, request: Request, name: str) -> Response:
-        return by_method(request, {"GET": lambda r: self._read(r, name)})
+    def endpoints(self) -> list[Endpoint]:
+        read = Operation(
+            self.read,
+            "The Authorization header to call the upstream with (cached, refreshed ahead)",
+            "broker",
+            AuthorizationSchema,
+            errors=ERRORS,
+            security="bearerAuth",
+        )
+        return [Endpoint("/upstream/connections/<name>/authorization", {"GET": read})]
 
-    def _read(self, request: Request, name: str) -> Response:
+    def read(self, request: Request) -> Response:
         """Cached, refreshed ahead, one upstream call per refresh (``identity.broker``)."""
         self.credentials.access(request.headers, [UPSTREAM_READ])
-        token = self.upstream.authorization(name)
+        token = self.upstream.authorization(request.params["name"])
         return json_response(200, authorization_body(token), NO_STORE)

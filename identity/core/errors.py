@@ -12,9 +12,6 @@ from identity.core.http import NO_STORE, Response, json_response
 from identity.errors import IdentityError
 from identity.oauth.errors import OAuthError
 
-# These answer errors in the RFC 6749 §5.2 shape (docs/partners.md).
-OAUTH_PATHS = frozenset({"/access_token", "/oauth/token", "/introspect", "/revoke"})
-
 
 def infobip_body(exc: IdentityError) -> dict[str, Any]:
     fault = {"messageId": exc.message_id, "text": exc.text, **exc.extra()}
@@ -30,7 +27,7 @@ def _oauth_error_code(exc: IdentityError) -> str:
 
 
 def render(exc: IdentityError, oauth: bool) -> Response:
-    """The response for ``exc``; ``oauth``: the request was for one of ``OAUTH_PATHS``."""
+    """The response for ``exc``; ``oauth``: the endpoint is declared an OAuth one."""
     headers = list(exc.headers().items())
     if oauth:  # RFC 6749 §5.2 body, never cached (§5.1)
         body = {"error": _oauth_error_code(exc), "error_description": exc.text}

@@ -7,12 +7,15 @@ other outcome; ``identity.core.errors`` renders those.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
 from typing import Any, Protocol
 
-from identity.errors import MethodNotAllowed
+from marshmallow import Schema, ValidationError
+
+from identity.core.bodies import json_object
+from identity.errors import BadRequest
 
 JSON_TYPE = "application/json"
 NO_STORE = (("Cache-Control", "no-store"), ("Pragma", "no-cache"))  # RFC 6749 §5.1
@@ -33,10 +36,25 @@ class Request:
     headers: Headers
     body: bytes = b""
     remote_addr: str = "-"
+    params: Mapping[str, str] = field(default_factory=dict)  # from the path (``<name>``)
+    schema: type[Schema] | None = None  # the operation's declared JSON body
+    body_required: bool = True
 
     @property
     def mimetype(self) -> str:
         return (self.headers.get("Content-Type") or "").partition(";")[0].strip().lower()
+
+    def args(self) -> dict[str, Any]:
+        """The JSON object body loaded by the declared schema (unknown fields refused); read
+        it after authenticating the caller, so a stranger learns nothing of the schema."""
+        if self.schema is None or (not self.body and not self.body_required):
+            return {}
+        if self.mimetype != JSON_TYPE:
+            raise BadRequest("Send a JSON body (Content-Type: application/json)")
+        try:
+            return dict(self.schema().load(json_object(self.body)))
+        except ValidationError as exc:
+            raise BadRequest("Invalid request", _flat(exc.messages)) from None
 
     def cookie(self, name: str) -> str | None:
         raw = self.headers.get("Cookie")
@@ -65,19 +83,11 @@ def json_response(
     return Response(status, body, list(headers))
 
 
-Handler = Callable[[Request], Response]
-
-
-def by_method(request: Request, handlers: Mapping[str, Handler]) -> Response:
-    """Dispatch on the method; OPTIONS lists them, HEAD follows GET, anything else is 405."""
-    allowed = sorted({*handlers, "OPTIONS", *(("HEAD",) if "GET" in handlers else ())})
-    method = "GET" if request.method == "HEAD" and "GET" in handlers else request.method
-    handler = handlers.get(method)
-    if handler is not None:
-        response = handler(request)
-        if request.method == "HEAD":
-            response.body = b""
-        return response
-    if request.method == "OPTIONS":
-        return Response(200, b"", [("Allow", ", ".join(allowed))], content_type=None)
-    raise MethodNotAllowed(allowed)  # RFC 9110 §15.5.6: with Allow
+def _flat(messages: Any) -> dict[str, list[str]]:
+    """marshmallow's messages as ``validationErrors``: ``{"field": ["message"]}``."""
+    if not isinstance(messages, dict):
+        return {"_schema": [str(m) for m in messages]}
+    return {
+        str(k): [str(m) for m in v] if isinstance(v, list) else [str(v)]
+        for k, v in messages.items()
+    }

@@ -1,4 +1,4 @@
-"""Inbox secure-mode tokens (contract §3): ``POST /inbox/token`` and ``POST /v1/inbox/tokens``.
+"""Inbox secure-mode tokens (docs/inbox.md): ``POST /inbox/token`` and ``POST /v1/inbox/tokens``.
 
 Both take an optional ``"app"`` (the default inbox app when absent); the identifier and app
 rules, the vendor formats and the keys live in ``InboxService``.
@@ -7,44 +7,26 @@ rules, the vendor formats and the keys live in ``InboxService``.
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
 
 from identity.core.auth import Credentials
-from identity.core.bodies import JSON, json_object
 from identity.core.browser import customer_headers, customer_token
-from identity.core.http import Headers, Request, Response, by_method, json_response
-from identity.errors import BadRequest
+from identity.core.http import Headers, Request, Response, json_response
+from identity.core.routes import Endpoint, Operation
+from identity.core.schemas import IdentifierSchema, InboxAppChoiceSchema, InboxTokenSchema
 from identity.services.inbox import InboxService
 
 INBOX_ISSUE = "inbox:issue"  # the API-key scope of /v1/inbox/tokens
 
 
-def _fields(
-    request: Request, required: tuple[str, ...], optional: tuple[str, ...]
-) -> dict[str, Any]:
-    """The JSON object's string members; an empty body is an empty object."""
-    if not request.body and not required:
-        return {}
-    if request.mimetype != JSON:
-        raise BadRequest("Send a JSON body (Content-Type: application/json)")
-    document = json_object(request.body)
-    errors: dict[str, list[str]] = {}
-    for name in document.keys() - {*required, *optional}:
-        errors[name] = ["Unknown field."]
-    for name in required:
-        if name not in document:
-            errors[name] = ["Missing data for required field."]
-    for name, value in document.items():
-        if name not in errors and not isinstance(value, str):
-            errors[name] = ["Not a valid string."]
-    if errors:
-        raise BadRequest("Invalid request", errors)
-    return document
+ERRORS = {
+    400: "invalid request",
+    401: "missing or invalid credentials",
+    404: "unknown app",
+    503: "no inbox app configured",
+}
 
 
 class InboxEndpoints:
-    oauth = False
-
     def __init__(
         self,
         inbox: InboxService,
@@ -64,23 +46,42 @@ class InboxEndpoints:
         """On every answer, errors included: no caching, CORS for the frontend origins."""
         return customer_headers(headers, method, self.cors_origins)
 
-    def customer(self, request: Request) -> Response:
-        return by_method(request, {"POST": self._customer_token})
+    def endpoints(self) -> list[Endpoint]:
+        customer = Operation(
+            self.customer_token,
+            "The inbox token of the logged-in customer (customer token as Bearer or cookie)",
+            "inbox",
+            InboxTokenSchema,
+            body=InboxAppChoiceSchema,
+            body_required=False,
+            errors={**ERRORS, 403: "cookie from a foreign origin"},
+            security="bearerAuth",
+        )
+        partner = Operation(
+            self.partner_token,
+            "An inbox token for your own user identifier (API key with scope inbox:issue)",
+            "inbox",
+            InboxTokenSchema,
+            body=IdentifierSchema,
+            errors={**ERRORS, 403: "the API key lacks inbox:issue"},
+            security="apiKeyAuth",
+        )
+        return [
+            Endpoint("/inbox/token", {"POST": customer}, headers=self.response_headers),
+            Endpoint("/v1/inbox/tokens", {"POST": partner}, headers=self.response_headers),
+        ]
 
-    def partner(self, request: Request) -> Response:
-        return by_method(request, {"POST": self._partner_token})
-
-    def _customer_token(self, request: Request) -> Response:
+    def customer_token(self, request: Request) -> Response:
         """The logged-in customer's inbox token (customer token as Bearer or cookie)."""
         token, _ = customer_token(
             request.headers, request.cookie("customer_session"), self.allowed_origins
         )
-        args = _fields(request, (), ("app",))
-        return json_response(200, self.inbox.for_customer(token, args.get("app")).body())
+        issued = self.inbox.for_customer(token, request.args().get("app"))
+        return json_response(200, issued.body())
 
-    def _partner_token(self, request: Request) -> Response:
+    def partner_token(self, request: Request) -> Response:
         """An inbox token for the partner's own user identifier (API key, inbox:issue)."""
-        self.credentials.api_key(request.headers, [INBOX_ISSUE])  # before reading the body
-        args = _fields(request, ("identifier",), ("app",))
+        self.credentials.api_key(request.headers, [INBOX_ISSUE])
+        args = request.args()
         issued = self.inbox.for_identifier(args["identifier"], args.get("app"))
         return json_response(200, issued.body())

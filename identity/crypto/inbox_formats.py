@@ -1,4 +1,4 @@
-"""Inbox vendors' secure-mode token formats (contract §3), exact, with the algorithm pinned.
+"""Inbox vendors' secure-mode token formats (docs/inbox.md), exact, with the algorithm pinned.
 
 The vendor fixes the algorithm; the key never chooses it (a key of the wrong kind was refused
 at import). Pure: time, keys and identifiers are passed in.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -22,6 +23,9 @@ KeyKind = Literal["rsa", "ec-p256", "secret"]
 MIN_RSA_BITS = 2048
 MAX_KEY_BYTES = 16 * 1024
 PEM_BEGIN = b"-----BEGIN"
+# The PEM blocks that hold a key (RFC 7468 labels: PRIVATE KEY, RSA PRIVATE KEY, EC PRIVATE KEY,
+# ENCRYPTED PRIVATE KEY, PUBLIC KEY, ...); "EC PARAMETERS" before an EC key is not one.
+KEY_BLOCK = re.compile(rb"-----BEGIN [A-Z0-9 ]*KEY-----")
 
 EXPECTED = {
     "rsa": f"an RSA private key of at least {MIN_RSA_BITS} bits (PEM, or base64 of the PEM)",
@@ -53,7 +57,9 @@ def import_key(raw: bytes | str, kind: KeyKind, vendor: str) -> ImportedKey:
         raise KeyImportError(f"{vendor}: key material too large; expected {EXPECTED[kind]}")
     if kind == "secret":
         return _import_secret(data, vendor)
-    key = _load_private_key(pem_from(data, vendor, kind), vendor, kind)
+    pem = pem_from(data, vendor, kind)
+    _one_key(pem, vendor, kind)
+    key = _load_private_key(pem, vendor, kind)
     description = _check(key, kind, vendor)
     pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -75,6 +81,17 @@ def pem_from(data: bytes, vendor: str, kind: KeyKind) -> bytes:
     if PEM_BEGIN in decoded:
         return pem_from(decoded, vendor, kind)
     raise KeyImportError(f"{vendor}: not a PEM key nor base64 of one; expected {EXPECTED[kind]}")
+
+
+def _one_key(pem: bytes, vendor: str, kind: KeyKind) -> None:
+    """Refuse a file of several keys: which one was meant cannot be guessed, and the PEM reader
+    would silently take the first."""
+    count = len(KEY_BLOCK.findall(pem))
+    if count > 1:
+        raise KeyImportError(
+            f"{vendor}: the key material holds {count} keys; a key import holds exactly one "
+            f"key ({EXPECTED[kind]})"
+        )
 
 
 def _load_private_key(pem: bytes, vendor: str, kind: KeyKind) -> PrivateKeyTypes:

@@ -1,4 +1,4 @@
-"""Channel-adapter inbound endpoint (contract §6): signed messages are recorded as received."""
+"""Channel-adapter inbound endpoint (docs/exchange.md): signed messages are recorded as received."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Admin API for inbox apps (contract §3, §7): admin scope; keys go in, never come out."""
+"""Admin API for inbox apps (docs/inbox.md): admin scope; keys go in, never come out."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from identity.http.schemas import ErrorSchema
 from identity.http.security import require
 from identity.services.inbox_apps import InboxApps, NewInboxApp
 
-blp = Blueprint("admin_inbox_apps", __name__, description="Admin: inbox apps (contract §3)")
+blp = Blueprint("admin_inbox_apps", __name__, description="Admin: inbox apps (docs/inbox.md)")
 ADMIN = ["admin"]
 KEY_DOC = {"description": "PEM, PEM with escaped \\n, base64 of the PEM, or the shared secret"}
 

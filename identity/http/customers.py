@@ -1,4 +1,4 @@
-"""Customer login, refresh and logout (contract §2), token mode and cookie mode.
+"""Customer login, refresh and logout (docs/customers-and-inbox.md), token mode and cookie mode.
 
 Cookie mode keeps the customer token in ``customer_session`` (HttpOnly; Secure; SameSite=Strict;
 Path=/). Requests authenticated by that cookie that change state must also come from an allowed
@@ -21,7 +21,7 @@ from identity.http.schemas import ErrorSchema
 from identity.services.customers import MAX_PASSWORD
 from identity.services.sessions import CustomerLogin, CustomerSessions
 
-blp = Blueprint("customers", __name__, description="Customer login and sessions (contract §2)")
+blp = Blueprint("customers", __name__, description="Customer login and sessions")
 
 
 class LoginSchema(Schema):

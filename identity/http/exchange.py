@@ -1,4 +1,4 @@
-"""Infobip Exchange (contract §6): connect, callback, the configuration page, signed hooks.
+"""Infobip Exchange (docs/exchange.md): connect, callback, the configuration page, signed hooks.
 
 Browser binding: ``/exchange/connect`` gives the browser a random id in a signed, HttpOnly,
 ``SameSite=None; Secure`` cookie (the page lives in the portal's third-party iframe); the state

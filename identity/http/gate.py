@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask, Response
 from werkzeug.http import parse_set_header
 
-from identity.core.errors import OAUTH_PATHS, render
+from identity.core.errors import render
 from identity.errors import PayloadTooLarge
 from identity.http.errors import to_flask
 from identity.observability import new_request_id, record_request
@@ -25,10 +25,10 @@ from identity.observability import new_request_id, record_request
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def too_large_response(path: str, limit: int) -> Response:
+def too_large_response(oauth: bool, limit: int) -> Response:
     """413 in the shape of the path: RFC 6749 §5.2 on OAuth endpoints, Infobip's elsewhere."""
     error = PayloadTooLarge(f"Request body too large (limit {limit} bytes)")
-    return to_flask(render(error, path in OAUTH_PATHS))
+    return to_flask(render(error, oauth))
 
 
 def _declared_length(environ: dict[str, Any]) -> int | None:
@@ -52,10 +52,13 @@ def _streamed(environ: dict[str, Any]) -> bool:
 class BodyGate:
     """WSGI middleware; ``app`` is the Flask app (for rendering), ``wsgi_app`` what it wraps."""
 
-    def __init__(self, app: Flask, wsgi_app: WSGIApp, limit: int) -> None:
+    def __init__(
+        self, app: Flask, wsgi_app: WSGIApp, limit: int, oauth_paths: frozenset[str]
+    ) -> None:
         self.app = app
         self.wsgi_app = wsgi_app
         self.limit = limit
+        self.oauth_paths = oauth_paths
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         declared = _declared_length(environ)
@@ -76,7 +79,7 @@ class BodyGate:
         rid = new_request_id(environ.get("HTTP_X_REQUEST_ID", ""))
         path = environ.get("PATH_INFO", "")
         with self.app.app_context():
-            response = too_large_response(path, self.limit)
+            response = too_large_response(path in self.oauth_paths, self.limit)
         response.headers["X-Request-Id"] = rid
         response.headers["Connection"] = "close"  # the unread body must not become a request
         elapsed = time.perf_counter() - started

@@ -9,8 +9,8 @@ from flask_smorest import Blueprint
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from identity.core.schemas import HealthSchema
 from identity.extensions import services
-from identity.http.schemas import HealthSchema
 from identity.models.base import db
 from identity.observability import metrics_text
 

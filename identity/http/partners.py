@@ -1,4 +1,4 @@
-"""``POST /getprofile``: a partner reads a customer's profile (contract §4).
+"""``POST /getprofile``: a partner reads a customer's profile (docs/partners.md).
 
 Needs a Bearer/OAuth access token with ``profile:read`` and an API key with ``profile:read``.
 The customer is named exactly one way: ``X-Customer-Id``, ``customer_id`` or ``customer_token``.

@@ -2,23 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
-
-class JwkSchema(Schema):
-    kty = fields.String(required=True, metadata={"description": "RSA or EC"})
-    kid = fields.String(required=True, metadata={"description": "RFC 7638 thumbprint"})
-    use = fields.String()
-    alg = fields.String(metadata={"description": "RS256 (RSA) or ES256 (EC)"})
-    n = fields.String(metadata={"description": "RSA"})
-    e = fields.String(metadata={"description": "RSA"})
-    crv = fields.String(metadata={"description": "EC: P-256"})
-    x = fields.String(metadata={"description": "EC"})
-    y = fields.String(metadata={"description": "EC"})
-
-
-class JwksSchema(Schema):
-    keys = fields.List(fields.Nested(JwkSchema), required=True)
+from identity.limits import Bounds
 
 
 class MetadataSchema(Schema):
@@ -36,13 +22,8 @@ class MetadataSchema(Schema):
     scopes_supported = fields.List(fields.String())
 
 
-class HealthSchema(Schema):
-    status = fields.String(required=True)
-    checks = fields.Dict(keys=fields.String(), values=fields.String())
-
-
 class ServiceExceptionSchema(Schema):
-    messageId = fields.String(required=True)  # noqa: N815 - contract field name
+    messageId = fields.String(required=True)  # noqa: N815 - Infobip's field name
     text = fields.String(required=True)
     validationErrors = fields.Dict(  # noqa: N815
         keys=fields.String(), values=fields.List(fields.String())
@@ -54,7 +35,7 @@ class RequestErrorInnerSchema(Schema):
 
 
 class ErrorSchema(Schema):
-    """Infobip's error shape (contract §0)."""
+    """Infobip's error shape (docs/limits.md)."""
 
     requestError = fields.Nested(RequestErrorInnerSchema, required=True)  # noqa: N815
 
@@ -64,3 +45,10 @@ class OAuthErrorSchema(Schema):
 
     error = fields.String(required=True)
     error_description = fields.String()
+
+
+def within(bounds: Bounds) -> validate.Validator:
+    """The validator of a bound declared in ``identity.limits`` (text by its length)."""
+    if bounds.unit == "characters":
+        return validate.Length(int(bounds.low), int(bounds.high))
+    return validate.Range(bounds.low, bounds.high)

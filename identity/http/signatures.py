@@ -1,6 +1,6 @@
 """Decorators for endpoints that Infobip Exchange and channel adapters call.
 
-    @exchange_signed        X-Ib-Exchange-Req-Signature over timestamp + raw body (contract §6);
+    @exchange_signed        X-Ib-Exchange-Req-Signature over timestamp + raw body (exchange.md);
                             the account key is in ``g.exchange_account_key``
     @hub_signed()           X-Hub-Signature: sha1=<hex> over the raw body
     @hub_signed(allow_access_token=True)   ...or ?access_token=<IDENTITY_ADAPTER_ACCESS_TOKEN>

@@ -45,7 +45,7 @@ class StrictRequest(flask.Request):
 
 
 class StrictArgumentsParser(FlaskParser):
-    """webargs' parser for ``@blp.arguments``; invalid arguments are 400 (contract §0)."""
+    """webargs' parser for ``@blp.arguments``; invalid arguments are 400 (docs/limits.md)."""
 
     DEFAULT_VALIDATION_STATUS = 400
 

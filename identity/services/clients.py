@@ -8,14 +8,14 @@ the entry here at once; other instances see the change within ``cache_seconds``.
 from __future__ import annotations
 
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from identity import limits
+from identity.cache import TTLCache
 from identity.crypto.hashing import hash_secret, matches, random_secret
 from identity.errors import BadRequest, NotFound
 from identity.models import ApiResource, ClientGrant, OAuthClient
@@ -121,9 +121,7 @@ class ClientService:
     def __init__(self, pepper: str, apis: ApiService, cache_seconds: float = 2.0) -> None:
         self._pepper = pepper
         self._apis = apis
-        self._cache_seconds = cache_seconds
-        self._cache: dict[str, tuple[ClientRecord | None, float]] = {}
-        self._lock = threading.Lock()
+        self._cache: TTLCache[str, ClientRecord | None] = TTLCache(cache_seconds, 10_000)
         apis.on_change(self.forget_all)  # API scopes and removals change grants
 
     def __repr__(self) -> str:
@@ -134,17 +132,12 @@ class ClientService:
         """The enabled client with this id, from the in-process cache when fresh."""
         if not client_id or len(client_id) > 64 or not client_id.isprintable():
             return None  # e.g. NUL, which PostgreSQL refuses in a query parameter
-        now = time.monotonic()
-        cached = self._cache.get(client_id)
-        if cached is not None and now - cached[1] < self._cache_seconds:
-            return cached[0]
+        return self._cache.get_or_load(client_id, self._load)
+
+    def _load(self, client_id: str) -> ClientRecord | None:
         row = db.session.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id))
         record = _record(row) if row is not None and row.enabled else None
         db.session.commit()  # end the read transaction
-        with self._lock:
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[client_id] = (record, now)
         return record
 
     def authenticate(self, client_id: str, secret: str) -> ClientRecord | None:
@@ -175,11 +168,13 @@ class ClientService:
         """A new client holding ``scope`` on ``api``; its secret is returned here once and
         stored only as a hash."""
         name = name.strip()
-        if not name or len(name) > 200:
-            raise BadRequest("name is required", {"name": ["1-200 characters"]})
+        limits.check(
+            "Invalid client",
+            name=(limits.CLIENT_NAME, name),
+            scope=(limits.SCOPE, scope),
+            lifetime=(limits.CLIENT_LIFETIME, lifetime),
+        )
         api_id, scope = self._grantable(api, scope)
-        if lifetime is not None and lifetime < 60:
-            raise BadRequest("lifetime too short", {"lifetime": ["at least 60 seconds"]})
         client_id = new_client_id()
         secret = random_secret(32)  # 256 bits
         now = datetime.now(UTC)
@@ -253,9 +248,7 @@ class ClientService:
         return row
 
     def forget(self, client_id: str) -> None:
-        with self._lock:
-            self._cache.pop(client_id, None)
+        self._cache.pop(client_id)
 
     def forget_all(self) -> None:
-        with self._lock:
-            self._cache.clear()
+        self._cache.clear()

@@ -25,6 +25,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from identity.admission import Admission
 from identity.config import Settings
 from identity.crypto.secretbox import SecretBox
 from identity.errors import IdentityError, NotFound
@@ -67,7 +68,7 @@ class SettingField:
     max_length: int = 500
 
 
-# The account's app settings shown on the configuration page (contract §6 leaves them to us).
+# The account's app settings shown on the configuration page (our choice; docs/exchange.md).
 SETTING_FIELDS = (
     SettingField("sender", "Default sender ID", max_length=64),
     SettingField("notify_url", "Notification URL", max_length=500),
@@ -96,16 +97,17 @@ def connection_name(account_key: str) -> str:
 
 
 class ExchangeService:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, admission: Admission) -> None:
         self.settings = settings
         self.box = SecretBox(settings.encryption_keys)
+        self.admission = admission
 
     def __repr__(self) -> str:
         return "ExchangeService(***)"
 
     # --- the authorization flow ---------------------------------------------------------------
     def start(self, browser_id: str, state: str | None = None) -> str:
-        """Record a single-use state for this browser; return the authorize URL (contract §6)."""
+        """Record a single-use state for this browser; return the authorize URL (RFC 7636)."""
         if state is not None and not _STATE.match(state):
             raise FlowError("bad_state", "The state parameter is malformed")
         state = state or secrets.token_urlsafe(32)
@@ -203,12 +205,13 @@ class ExchangeService:
             form["client_secret"] = s.exchange_client_secret  # client_secret_post
         timeout = httpx.Timeout(s.broker_read_timeout, connect=s.broker_connect_timeout)
         try:
-            response = httpx.post(
-                f"{s.exchange_base_url}/exchange/1/oauth/token",
-                data=form,
-                headers={"Accept": "application/json"},
-                timeout=timeout,
-            )
+            with self.admission.waiting():
+                response = httpx.post(
+                    f"{s.exchange_base_url}/exchange/1/oauth/token",
+                    data=form,
+                    headers={"Accept": "application/json"},
+                    timeout=timeout,
+                )
             document = response.json()
         except (httpx.HTTPError, ValueError) as exc:
             log.warning("exchange token request failed: %s", type(exc).__name__)

@@ -1,4 +1,4 @@
-"""Inbox secure-mode tokens (contract §3): the whole of both endpoints below the transport.
+"""Inbox secure-mode tokens (docs/inbox.md): the whole of both endpoints below the transport.
 
 ``POST /inbox/token`` calls ``for_customer`` and ``POST /v1/inbox/tokens`` calls
 ``for_identifier`` with the strings as received; input rules, app choice, the vendor's format
@@ -45,7 +45,7 @@ class InboxToken:
 
 
 def check_identifier(identifier: object) -> str:
-    """1-256 printable characters (contract §3)."""
+    """1-256 printable characters (docs/inbox.md)."""
     if not isinstance(identifier, str):
         raise BadRequest("Invalid identifier", {"identifier": ["Not a valid string."]})
     if not 1 <= len(identifier) <= IDENTIFIER_MAX or not identifier.isprintable():

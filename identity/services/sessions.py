@@ -1,4 +1,4 @@
-"""Customer sessions: login, refresh up to an absolute limit, logout (contract §2).
+"""Customer sessions: login, refresh up to an absolute limit, logout (docs/customers-and-inbox.md).
 
 A login opens a ``customer_sessions`` row whose ``expires_at`` is the absolute limit; every
 customer token carries its session id as ``sid``. Refresh is single use per token: it issues

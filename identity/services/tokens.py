@@ -1,8 +1,8 @@
 """Token formats we issue and accept, each with its own ``typ`` and ``aud`` (RFC 8725 §3.11-12).
 
     access token    typ at+jwt   aud <an API's audience>   RFC 9068, client credentials
-    customer token  typ JWT      aud <customer audience>   contract §2
-    inbox token     typ JWT      no iss/aud                contract §3 (identity.services.inbox)
+    customer token  typ JWT      aud <customer audience>   docs/customers-and-inbox.md
+    inbox token     typ JWT      no iss/aud                docs/inbox.md (identity.services.inbox)
 
 A token of one kind never verifies as another: the typ or the audience differs.
 """
@@ -130,7 +130,7 @@ class TokenService:
         self.shared.revoke(str(claims["jti"]), expires_at)
         self._revocations.mark_revoked(str(claims["jti"]))
 
-    # --- customer tokens (contract §2) -------------------------------------------------------
+    # --- customer tokens (docs/customers-and-inbox.md) -----------------------------------------
     def issue_customer_token(
         self, customer_id: str, extra: dict[str, Any] | None = None
     ) -> IssuedToken:
@@ -150,6 +150,6 @@ class TokenService:
         return IssuedToken(token, claims, ttl)
 
     def verify_customer_token(self, token: str) -> dict[str, Any]:
-        # Logout must refuse the token "from then on" (contract §2) on every worker and
-        # instance: customer tokens ask the shared revocation list on every use.
+        # Logout must refuse the token "from then on" (docs/customers-and-inbox.md) on every
+        # worker and instance: customer tokens ask the shared revocation list on every use.
         return self._verify_cached(token, CUSTOMER_TYP, (self.settings.customer_audience,), True)

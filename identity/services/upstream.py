@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from identity import limits
+from identity.admission import Admission
 from identity.broker import Broker, BrokerPolicy, ConnectionSpec, Token
 from identity.broker.model import METHODS
 from identity.config import Settings
@@ -53,7 +55,7 @@ def policy_from(settings: Settings) -> BrokerPolicy:
     )
 
 
-def build_broker(settings: Settings, shared: Any) -> Broker:
+def build_broker(settings: Settings, shared: Any, admission: Admission) -> Broker:
     """Redis store when ``REDIS_URL`` is set (falling back to the database), else the database."""
     from identity.storage.upstream_db import DatabaseUpstreamStore
 
@@ -65,7 +67,8 @@ def build_broker(settings: Settings, shared: Any) -> Broker:
         store = FallbackUpstreamStore(
             RedisUpstreamStore(primary.client, settings.redis_prefix), store
         )
-    return Broker(policy_from(settings), store, SecretBox(settings.encryption_keys))
+    box = SecretBox(settings.encryption_keys)
+    return Broker(policy_from(settings), store, box, waiting=admission.waiting)
 
 
 @dataclass(frozen=True)
@@ -96,12 +99,13 @@ def _validate(new: NewConnection) -> None:
     for field in REQUIRED.get(new.method, ()):
         if not getattr(new, field):
             errors[field] = [f"required for method {new.method}"]
-    if new.lifetime is not None and new.lifetime < 1:
-        errors["lifetime"] = ["must be at least 1"]
-    for field in ("connect_timeout", "read_timeout"):
-        value = getattr(new, field)
-        if value is not None and not 0 < value <= 120:
-            errors[field] = ["must be between 0 and 120 seconds"]
+    for field, bounds in (
+        ("lifetime", limits.UPSTREAM_LIFETIME),
+        ("connect_timeout", limits.UPSTREAM_TIMEOUT),
+        ("read_timeout", limits.UPSTREAM_TIMEOUT),
+    ):
+        if problem := bounds.problem(getattr(new, field)):
+            errors[field] = [problem]
     if errors:
         raise BadRequest("Invalid upstream connection", errors)
 

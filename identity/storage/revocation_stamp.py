@@ -4,7 +4,7 @@ With SQLite every worker and CLI process runs on one host and opens one file, so
 can announce itself cheaply: the writer replaces ``<database>-revocations`` after its commit,
 and a reader's ``stat()`` (about a microsecond) tells whether anything was revoked since the
 store last said "not revoked". Customer tokens, which must be refused everywhere from the
-moment of logout (contract §2), then cost no database read per request on SQLite.
+moment of logout (docs/customers-and-inbox.md), then cost no database read per request on SQLite.
 """
 
 from __future__ import annotations

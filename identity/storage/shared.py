@@ -3,14 +3,22 @@
 ``RedisShared`` when ``REDIS_URL`` is set; ``DatabaseShared`` otherwise (counters stay
 in-process there, as documented). ``FallbackShared`` wraps Redis so that a Redis outage
 degrades to the database instead of failing requests, and reports it in /readyz and metrics.
+
+Redis may also come back *empty* (restarted without persistence, flushed, replaced) without
+any error reaching us: redis-py just reconnects. So revocations and values are written to the
+database as well, and Redis holds a marker key without expiry (``generation``) written only
+after the database's copy was loaded into it. Reads of revocations and values fetch the marker
+in the same command (one round trip); a missing marker means Redis lost its data, and the
+database is copied back before the answer (``FallbackShared._restore``).
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
@@ -137,6 +145,7 @@ class DatabaseShared:
         else:
             row.value, row.expires_at = value, expires
         self._commit_ignoring_duplicates()
+        self._purge(KeyValue)
 
     def delete(self, namespace: str, key: str) -> None:
         db.session.execute(delete(KeyValue).where(KeyValue.key == f"{namespace}:{key}"))
@@ -161,24 +170,44 @@ class DatabaseShared:
             db.session.commit()
 
 
+class RedisDataLost(Exception):
+    """Redis answered, but without the marker: it lost (some of) the data we wrote."""
+
+
 class RedisShared:
-    """Shared through Redis; every key is prefixed and expires on its own."""
+    """Shared through Redis; every key is prefixed and expires on its own, but the marker."""
 
     backend = "redis"
+    MARKER = "generation"
 
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self.client = client
         self.prefix = prefix
+        self.marker = f"{prefix}{self.MARKER}"
 
     def _k(self, namespace: str, key: str) -> str:
         return f"{self.prefix}{namespace}:{key}"
 
+    def _read_marked(self, key: str) -> Any:
+        """``key``'s value, read together with the marker (one command)."""
+        marker, value = self.client.mget(self.marker, key)
+        if marker is None:
+            raise RedisDataLost()
+        return value
+
+    def _write_marked(self, key: str, value: str, ttl: int) -> None:
+        """Write ``key`` and look at the marker in the same round trip."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.set(key, value, ex=max(1, ttl))
+        pipe.exists(self.marker)
+        if not pipe.execute()[1]:
+            raise RedisDataLost()
+
     def revoke(self, jti: str, expires_at: datetime) -> None:
-        ttl = max(1, int((expires_at - _now()).total_seconds()) + 1)
-        self.client.set(self._k("revoked", jti), "1", ex=ttl)
+        self._write_marked(self._k("revoked", jti), "1", _ttl(expires_at))
 
     def is_revoked(self, jti: str) -> bool:
-        return bool(self.client.exists(self._k("revoked", jti)))
+        return self._read_marked(self._k("revoked", jti)) is not None
 
     def add_once(self, namespace: str, key: str, ttl: int) -> bool:
         return bool(self.client.set(self._k(namespace, key), "1", ex=max(1, ttl), nx=True))
@@ -204,25 +233,44 @@ class RedisShared:
         self.client.delete(self._k(namespace, key))
 
     def get(self, namespace: str, key: str) -> str | None:
-        value = self.client.get(self._k(namespace, key))
+        value = self._read_marked(self._k(namespace, key))
         return value.decode() if isinstance(value, bytes) else value
 
     def set(self, namespace: str, key: str, value: str, ttl: int) -> None:
-        self.client.set(self._k(namespace, key), value, ex=max(1, ttl))
+        self._write_marked(self._k(namespace, key), value, ttl)
 
     def delete(self, namespace: str, key: str) -> None:
         self.client.delete(self._k(namespace, key))
+
+    def is_marked(self) -> bool:
+        return bool(self.client.exists(self.marker))
+
+    def load(self, revocations: Iterable[RevokedToken], values: Iterable[KeyValue]) -> None:
+        """Copy the database's revocations and values in, then write the marker: all in one
+        MULTI/EXEC, so a Redis that restarts meanwhile never holds a marker without data."""
+        pipe = self.client.pipeline(transaction=True)
+        for row in revocations:
+            pipe.set(self._k("revoked", row.jti), "1", ex=_ttl(row.expires_at))
+        for item in values:
+            pipe.set(f"{self.prefix}{item.key}", item.value, ex=_ttl(item.expires_at))
+        pipe.set(self.marker, secrets.token_hex(8), nx=True)
+        pipe.execute()
 
     def ping(self) -> dict[str, Any]:
         self.client.ping()
         return {"shared_state": "redis"}
 
 
+def _ttl(expires_at: datetime) -> int:
+    return max(1, int((expires_at - _now()).total_seconds()) + 1)
+
+
 class FallbackShared:
     """Redis first; on a Redis error, the database (and in-process counters) instead.
 
     While degraded, Redis is retried at most every ``RETRY_SECONDS`` so that a dead Redis does
-    not add a connection timeout to every request.
+    not add a connection timeout to every request. Revocations and values are written to both
+    levels; when Redis lost them (``RedisDataLost``), the database answers and is copied back.
     """
 
     RETRY_SECONDS = 5.0
@@ -232,6 +280,7 @@ class FallbackShared:
         self.fallback = fallback
         self.degraded_since: float | None = None
         self._retry_at = 0.0
+        self._loading = threading.Lock()
         self.on_degrade: Callable[[bool], None] = lambda degraded: None
 
     @property
@@ -248,18 +297,37 @@ class FallbackShared:
     def _recover(self) -> None:
         if self.degraded_since is not None:
             log.info("redis is back; copying revocations made meanwhile")
-            self._resync_revocations()
+            self._restore()
             self.degraded_since = None
             self.on_degrade(False)
 
-    def _resync_revocations(self) -> None:
-        """Revocations written only to the database during the outage go to Redis too."""
-        rows = db.session.scalars(select(RevokedToken).where(RevokedToken.expires_at > _now()))
-        pipe = self.primary.client.pipeline()
-        for row in rows:
-            ttl = max(1, int((row.expires_at - _now()).total_seconds()) + 1)
-            pipe.set(self.primary._k("revoked", row.jti), "1", ex=ttl)
-        pipe.execute()
+    def _restore(self) -> None:
+        """Copy the database's revocations and values into Redis (one thread per process at a
+        time; the others answer from the database meanwhile)."""
+        if not self._loading.acquire(blocking=False):
+            return
+        try:
+            now = _now()
+            revocations = db.session.scalars(
+                select(RevokedToken).where(RevokedToken.expires_at > now)
+            ).all()
+            values = db.session.scalars(select(KeyValue).where(KeyValue.expires_at > now)).all()
+            self.primary.load(revocations, values)
+        except redis.RedisError as exc:
+            self._degrade(exc)
+        finally:
+            self._loading.release()
+
+    def restore_if_lost(self) -> None:
+        """At worker start: reload Redis when it lost its data (or never had it)."""
+        try:
+            marked = self.primary.is_marked()
+        except redis.RedisError as exc:
+            self._degrade(exc)
+            return
+        if not marked:
+            log.warning("redis holds no shared state marker; copying revocations back into it")
+            self._restore()
 
     def _call(self, name: str, *args: Any) -> Any:
         if self.degraded_since is not None and time.monotonic() < self._retry_at:
@@ -269,6 +337,10 @@ class FallbackShared:
         except redis.RedisError as exc:
             self._degrade(exc)
             return getattr(self.fallback, name)(*args)
+        except RedisDataLost:
+            log.warning("redis lost its data; copying revocations back from the database")
+            self._restore()
+            return getattr(self.fallback, name)(*args)  # the database is complete
         self._recover()
         return result
 
@@ -298,9 +370,12 @@ class FallbackShared:
         return self._call("get", namespace, key)  # type: ignore[no-any-return]
 
     def set(self, namespace: str, key: str, value: str, ttl: int) -> None:
+        # Values (a customer session's live token id) also go to the database, as revocations.
+        self.fallback.set(namespace, key, value, ttl)
         self._call("set", namespace, key, value, ttl)
 
     def delete(self, namespace: str, key: str) -> None:
+        self.fallback.delete(namespace, key)
         self._call("delete", namespace, key)
 
     def ping(self) -> dict[str, Any]:

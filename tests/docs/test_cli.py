@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from identity import DISTRIBUTION
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
@@ -21,7 +23,7 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 def test_version_comes_from_the_installed_distribution() -> None:
     out = run(str(BIN / "identity"), "--version", env={"PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == f"identity, version {importlib.metadata.version('identity')}"
+    assert out.stdout.strip() == f"identity, version {importlib.metadata.version(DISTRIBUTION)}"
 
 
 def test_help_shows_our_commands_and_no_flask_options() -> None:

@@ -1,21 +1,21 @@
-"""Each docs/ page's runnable walk-through, as written, against a live server (both backends).
+"""Each page's runnable walk-through, as written, against a live server (both backends).
 
-A page's ``<!-- run: server -->`` block is its "terminal 1": it runs as written, in the
-background, with ``make run`` replaced by what ``make run`` does on a free port. A page without
-one continues README's quick start in the same shell, against a plain ``identity serve``.
+The markers are described in tests/docs/runnable.py. A page's ``<!-- run: server -->`` block is
+its "terminal 1": it runs as written, in the background, with ``make run`` replaced by what
+``make run`` does on a free port. A page without one continues README's quick start in the same
+shell, against a plain ``identity serve``.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.docs.runnable import runnable_blocks
+from tests.docs.runnable import RUN_ELSEWHERE, doc_pages, runnable_blocks, server_block
 from tests.integration.test_serve import (  # noqa: F401 - instance_env is a fixture
     BIN,
     free_port,
@@ -26,8 +26,11 @@ from tests.integration.test_serve import (  # noqa: F401 - instance_env is a fix
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
-PAGES = [page for page in sorted((ROOT / "docs").glob("*.md")) if runnable_blocks(page)]
-_SERVER = re.compile(r"^<!-- run: server -->\n(?:\s*\n)*```bash\n(.*?)^```\s*$", re.M | re.S)
+PAGES = [
+    page
+    for page in doc_pages()
+    if (runnable_blocks(page) or server_block(page)) and page.name not in RUN_ELSEWHERE
+]
 pytestmark = pytest.mark.slow
 
 
@@ -70,8 +73,9 @@ def _signal(proc: subprocess.Popen[bytes], sig: int, group: bool) -> None:
 
 
 def test_pages_with_walkthroughs_are_found() -> None:
-    """The broker and Exchange walk-throughs are marked runnable (so this suite runs them)."""
-    assert {"broker.md", "exchange.md"} <= {page.name for page in PAGES}
+    """README and the reference pages with commands are marked runnable (this suite runs them)."""
+    names = {page.name for page in PAGES}
+    assert {"README.md", "broker.md", "exchange.md", "partners.md", "inbox.md"} <= names
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[page.name for page in PAGES])
@@ -84,10 +88,10 @@ def test_page_walkthrough_runs_as_written(
     base = f"http://127.0.0.1:{port}"
     env = {**instance_env, "BASE": base, "MOCK_PORT": str(mock_port)}
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-    server_block = _SERVER.search(page.read_text())
-    if server_block:
+    terminal_1 = server_block(page)
+    if terminal_1 is not None:
         serve = f"identity init >&2 && exec identity serve --bind 127.0.0.1:{port} --workers 1"
-        script = server_block.group(1).replace("make run", serve)
+        script = terminal_1.replace("make run", serve)
         server = _run_background(_ports(script, port, mock_port), env)
         blocks = runnable_blocks(page)
     else:
@@ -106,4 +110,4 @@ def test_page_walkthrough_runs_as_written(
             _stop(walk, signal.SIGTERM, group=True)
         assert walk.returncode == 0, f"{page.name}:\n{out.decode()[-3000:]}\n{err.decode()[-3000:]}"
     finally:
-        _stop(server, signal.SIGINT, group=server_block is not None)
+        _stop(server, signal.SIGINT, group=terminal_1 is not None)

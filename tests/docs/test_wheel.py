@@ -1,19 +1,22 @@
-"""The wheel, installed into an empty virtual environment outside the checkout, serves."""
+"""docs/install.md as written: the wheel, installed into an empty virtual environment, gives the
+`identity` command, which initialises and serves."""
 
 from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from identity import DISTRIBUTION
+from tests.docs.runnable import runnable_blocks
 from tests.integration.test_serve import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
+INSTALL = ROOT / "docs" / "install.md"
 pytestmark = pytest.mark.slow
 
 
@@ -23,24 +26,19 @@ def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> str:
     return out.stdout
 
 
+def test_the_distribution_has_a_name_of_its_own() -> None:
+    """``identity`` on PyPI is someone else's library; the wheel is named after ours."""
+    assert DISTRIBUTION == "msgstack-identity"
+    assert "msgstack_identity-*.whl" in INSTALL.read_text()
+
+
 def test_installed_wheel_answers_version_help_and_serves(tmp_path: Path) -> None:
-    wheels, venv, home = tmp_path / "wheels", tmp_path / "venv", tmp_path / "home"
+    home = tmp_path / "home"
     home.mkdir()
-    run(
-        sys.executable,
-        "-m",
-        "pip",
-        "wheel",
-        "-q",
-        "--no-deps",
-        str(ROOT),
-        "-w",
-        str(wheels),
-        cwd=ROOT,
-    )
-    (wheel,) = wheels.glob("identity-*.whl")
-    run(sys.executable, "-m", "venv", str(venv), cwd=home)
-    run(str(venv / "bin" / "pip"), "install", "-q", str(wheel), cwd=home)  # deps from the index
+    script = "\n".join(runnable_blocks(INSTALL)) + '\necho "WHEEL_ENV=$WHEEL_ENV"\n'
+    out = run("bash", "-euo", "pipefail", "-c", script, cwd=ROOT)
+    assert "identity, version " in out
+    venv = Path(out.strip().splitlines()[-1].split("=", 1)[1])
 
     env = {
         "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
@@ -49,7 +47,8 @@ def test_installed_wheel_answers_version_help_and_serves(tmp_path: Path) -> None
         "IDENTITY_LOG_LEVEL": "WARNING",
     }
     identity = str(venv / "bin" / "identity")
-    assert run(identity, "--version", cwd=home, env=env).startswith("identity, version ")
+    installed = run(str(venv / "bin" / "pip"), "list", "--format=freeze", cwd=home, env=env)
+    assert f"{DISTRIBUTION}==" in installed
     assert "--bind" in run(identity, "serve", "--help", cwd=home, env=env)
     run(identity, "init", cwd=home, env=env)
 
@@ -78,3 +77,4 @@ def test_installed_wheel_answers_version_help_and_serves(tmp_path: Path) -> None
     finally:
         server.send_signal(signal.SIGINT)
         server.communicate(timeout=30)
+        subprocess.run(["rm", "-rf", str(venv.parent)], check=False)

@@ -1,4 +1,4 @@
-"""Customer login, sessions, refresh and logout (contract §2), token and cookie mode."""
+"""Customer login, sessions, refresh, logout (docs/customers-and-inbox.md): token and cookie."""
 
 from __future__ import annotations
 

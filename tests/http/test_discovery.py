@@ -1,4 +1,4 @@
-"""Keys and discovery documents (contract §1)."""
+"""Keys and discovery documents (docs/configuration.md)."""
 
 from __future__ import annotations
 

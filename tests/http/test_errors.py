@@ -1,4 +1,4 @@
-"""Every error the app can produce has the contract §0 shape; never a traceback."""
+"""Every error the app can produce has the documented shape (docs/limits.md); never a traceback."""
 
 from __future__ import annotations
 

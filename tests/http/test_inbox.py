@@ -1,4 +1,4 @@
-"""Inbox secure-mode tokens (contract §3), and that token kinds never stand in for each other."""
+"""Inbox secure-mode tokens (docs/inbox.md), and that token kinds never stand in for each other."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Inbox apps (contract §3, §8): vendor formats signed with imported vendor keys, app choice,
+"""Inbox apps (docs/inbox.md): vendor formats signed with imported vendor keys, app choice,
 key import and replacement, and secrets that never come back out."""
 
 from __future__ import annotations
@@ -264,6 +264,9 @@ def test_init_creates_a_local_development_app(
         ("engagespot", lambda: "garbage!", "not a PEM key nor base64 of one"),
         ("knock", lambda: encrypted_pem(rsa_key()), "the PEM is encrypted"),
         ("novu", lambda: "", "empty secret"),
+        ("knock", lambda: rsa_key().pem + rsa_key(2).pem, "holds exactly one key"),
+        ("knock", lambda: ec_key().pem + rsa_key().pem, "holds exactly one key"),
+        ("suprsend", lambda: ec_key().pem + rsa_key().pem, "holds exactly one key"),
     ],
 )
 def test_wrong_keys_are_refused_by_cli_and_admin_api(

@@ -40,7 +40,7 @@ def test_active_then_revoked_then_inactive(app: Flask, client: FlaskClient) -> N
     assert body["scope"] == "profile:read"
     assert body["token_type"] == "Bearer"
     assert body["exp"] > body["iat"]
-    response = client.post(  # a JSON body works as well as a form (contract §0)
+    response = client.post(  # a JSON body works as well as a form (docs/limits.md)
         "/revoke",
         json={"token": token},
         headers=basic(partner.client_id, partner.client_secret),

@@ -74,7 +74,7 @@ def test_post_authentication_with_a_form_body(app: Flask, client: FlaskClient) -
 
 
 def test_post_authentication_with_a_json_body(app: Flask, client: FlaskClient) -> None:
-    """The same parameters as a JSON object are accepted (contract §0)."""
+    """The same parameters as a JSON object are accepted (docs/limits.md)."""
     partner = make_client(app, "profile:read")
     response = client.post(
         "/oauth/token",

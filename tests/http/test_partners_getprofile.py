@@ -1,5 +1,5 @@
 """POST /getprofile: access token and API key, both with profile:read; three ways to name
-the customer (contract §4)."""
+the customer (docs/partners.md)."""
 
 from __future__ import annotations
 

@@ -37,7 +37,7 @@ def env(instance_env: dict[str, str], tmp_path: Path) -> dict[str, str]:  # noqa
     values = dict(instance_env)
     if backends.BACKEND == "postgres":
         values["REDIS_URL"] = backends.REDIS_URL
-        values["IDENTITY_REDIS_PREFIX"] = f"identity-test:{tmp_path.name}:"
+        values["IDENTITY_REDIS_PREFIX"] = f"{backends.SESSION_PREFIX}{tmp_path.name}:"
     return values
 
 

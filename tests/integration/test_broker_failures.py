@@ -27,7 +27,7 @@ OUTCOMES = [
 
 @pytest.mark.parametrize(("failure", "status", "message_id"), OUTCOMES)
 @pytest.mark.parametrize("method", ["ibsso", "oauth2"])
-def test_cold_cache_failures_give_the_contract_outcome(
+def test_cold_cache_failures_give_the_documented_outcome(
     broker_app: Any, mock: Any, method: str, failure: str, status: int, message_id: str
 ) -> None:
     """With nothing cached: 401 upstream → 502, anything else → 503 with Retry-After."""

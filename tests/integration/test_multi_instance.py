@@ -61,7 +61,7 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
             "IDENTITY_LOG_LEVEL": "WARNING",
             "DATABASE_URL": backends.create_pg_database(),
             "REDIS_URL": backends.REDIS_URL,
-            "IDENTITY_REDIS_PREFIX": f"identity-multi-{tmp_path.name}:",
+            "IDENTITY_REDIS_PREFIX": f"{backends.SESSION_PREFIX}multi-{tmp_path.name}:",
             "IDENTITY_KEYRING_CACHE_SECONDS": "1",
             "IDENTITY_CLIENT_CACHE_SECONDS": "1",
         }

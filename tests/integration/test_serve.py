@@ -90,6 +90,7 @@ def served(
     assert init.returncode == 0, init.stderr.decode()
     secrets = Path(instance_env["IDENTITY_INSTANCE_DIR"]) / "secrets.env"
     assert oct(secrets.stat().st_mode & 0o777) == "0o600"
+    assert f"into {secrets.resolve()}\n" in init.stderr.decode()  # the real path, not a default
     port = free_port()
     proc = start_server(instance_env, port)
     base = f"http://127.0.0.1:{port}"
@@ -132,3 +133,21 @@ def test_invalid_configuration_stops_startup_in_one_line(instance_env: dict[str,
     text = err.decode()
     assert proc.returncode == 2
     assert text.strip() == "identity: IDENTITY_ISSUER: must be an http(s) URL"
+
+
+def test_supervisor_never_loads_the_application(served: tuple[str, Any, Any]) -> None:
+    """The supervisor runs granian only: no database driver or crypto library is mapped in it,
+    while every worker has them (the start-up checks ran in a child process that has exited)."""
+    _, _, proc = served
+    supervisor = Path(f"/proc/{proc.pid}/maps").read_text()
+    workers = [
+        int(pid)
+        for pid in subprocess.run(
+            ["ps", "-o", "pid=", "--ppid", str(proc.pid)], capture_output=True, text=True
+        ).stdout.split()
+    ]
+    worker_maps = [Path(f"/proc/{pid}/maps").read_text() for pid in workers]
+    assert "granian" in supervisor
+    for library in ("sqlalchemy", "cryptography/hazmat", "_argon2"):
+        assert library not in supervisor
+        assert sum(library in maps for maps in worker_maps) == 2  # two workers

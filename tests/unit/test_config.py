@@ -157,56 +157,50 @@ def test_empty_secret_variable_counts_as_unset() -> None:
         settings.require_secrets()
 
 
-def _table_with(*extra: object) -> tuple[object, ...]:
-    from identity.config import variables
-
-    return (*variables(), *extra)
-
-
-def test_a_variable_without_a_field_fails_the_check() -> None:
-    """Adding a variable to the table without its typed field is caught at import."""
-    from identity.config import Variable, check_fields
-
-    new = Variable("IDENTITY_NEW_THING", "new_thing", 3, int, "a new setting")
-    with pytest.raises(TypeError, match=r"variables without a field \['new_thing'\]"):
-        check_fields(Settings, _table_with(new))  # type: ignore[arg-type]
-
-
-def test_a_field_without_a_variable_fails_the_check() -> None:
+def test_a_field_declared_without_setting_fails_the_check() -> None:
+    """A field without its variable (name, default, parser, docs line) is caught at import."""
     import dataclasses
 
-    from identity.config import check_fields, variables
+    from identity.config import declared_variables
 
     extended = dataclasses.make_dataclass(
         "Extended", [("orphan", int)], bases=(Settings,), frozen=True
     )
-    with pytest.raises(TypeError, match=r"fields without a variable \['orphan'\]"):
-        check_fields(extended, variables())
+    with pytest.raises(TypeError, match=r"^Extended\.orphan: declare it with setting"):
+        declared_variables(extended)
 
 
 @pytest.mark.parametrize(
     ("default", "message"),
     [
-        ("3", "IDENTITY_KEY_SIZE: default must be int, not str"),
-        (None, "IDENTITY_KEY_SIZE: default None, but _derive does not compute it"),
+        ("3", "IDENTITY_NEW_SIZE: default must be int, not str"),
+        (None, "IDENTITY_NEW_SIZE: default None, but _derive does not compute it"),
     ],
 )
 def test_a_default_of_the_wrong_type_fails_the_check(default: object, message: str) -> None:
     import dataclasses
 
-    from identity.config import check_fields, variables
+    from identity.config import declared_variables, setting
 
-    table = tuple(
-        dataclasses.replace(v, default=default) if v.attr == "key_size" else v for v in variables()
-    )
+    field = setting("IDENTITY_NEW_SIZE", default, int, "a new setting")
+    declared = dataclasses.make_dataclass("New", [("new_size", int, field)], frozen=True)
     with pytest.raises(TypeError, match=f"^{message}"):
-        check_fields(Settings, table)
+        declared_variables(declared)
 
 
-def test_the_real_table_passes_the_check() -> None:
-    from identity.config import check_fields, variables
+def test_each_setting_is_declared_once_on_its_field() -> None:
+    """The variable table is derived from the fields, in their order, names matching."""
+    import dataclasses
 
-    assert set(check_fields(Settings, variables())) == {v.attr for v in variables()}
+    from identity.config import variables
+
+    table = variables()
+    assert [v.attr for v in table] == [f.name for f in dataclasses.fields(Settings)]
+    assert len({v.env for v in table}) == len(table)
+    by_attr = {v.attr: v for v in table}
+    assert by_attr["access_token_ttl"].env == "IDENTITY_ACCESS_TOKEN_TTL"
+    assert by_attr["access_token_ttl"].default == 3600
+    assert by_attr["secret_key"].secret and by_attr["secret_key"].generated
 
 
 def test_create_app_refuses_an_unknown_override() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from identity.crypto.key_import import KeyImportError, import_key
@@ -42,6 +44,14 @@ def test_quoted_escaped_pem_from_an_env_file() -> None:
             lambda: "-----BEGIN " + "PRIVATE KEY-----\nAAAA\n-----END " + "PRIVATE KEY-----",
             "rsa",
             "unreadable",
+        ),
+        (lambda: rsa_key().pem + rsa_key(2).pem, "rsa", "2 keys; a key import holds exactly one"),
+        (lambda: ec_key().pem + rsa_key().pem, "rsa", "2 keys; a key import holds exactly one"),
+        (lambda: rsa_key().pem + "\n" + rsa_key().public_pem, "rsa", "holds exactly one key"),
+        (
+            lambda: base64.b64encode((ec_key().pem + ec_key(1).pem).encode()).decode(),
+            "ec-p256",
+            "holds 2 keys",
         ),
         (lambda: "   \n", "secret", "empty secret"),
         (lambda: rsa_key().pem, "secret", "got a PEM key; expected a non-empty shared secret"),

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from identity.core import oauth
 from identity.core.errors import render
 from identity.core.http import Request, Response
-from identity.core.oauth import OAuthEndpoints
+from identity.core.routes import Router
 from identity.errors import IdentityError, InvalidToken
 from identity.oauth.client_auth import ClientAuthentication
 from identity.oauth.grant import ClientCredentialsGrant
@@ -72,17 +73,31 @@ class FakeTokens:
         self.revoked.append(claims["jti"])
 
 
+class Endpoints:
+    """The declared OAuth endpoints by name, answering as the router dispatches them."""
+
+    PATHS = {"token": "/access_token", "introspect": "/introspect", "revoke": "/revoke"}
+
+    def __init__(self, router: Router) -> None:
+        self.router = router
+
+    def __getattr__(self, name: str) -> Any:
+        matched = self.router.match(self.PATHS[name])
+        assert matched is not None
+        return matched[0].answer
+
+
 @pytest.fixture()
 def tokens() -> FakeTokens:
     return FakeTokens()
 
 
 @pytest.fixture()
-def endpoints(tokens: FakeTokens) -> OAuthEndpoints:
+def endpoints(tokens: FakeTokens) -> Endpoints:
     auth = ClientAuthentication(FakeClients())  # type: ignore[arg-type]
     registry = Registry.of([Api("identity", AUDIENCE, KNOWN_SCOPES, 3600, "RS256", builtin=True)])
     grant = ClientCredentialsGrant(auth, ApiTargets(lambda: registry), tokens)  # type: ignore[arg-type]
-    return OAuthEndpoints(grant, TokenManagement(auth, tokens))  # type: ignore[arg-type]
+    return Endpoints(Router(oauth.endpoints(grant, TokenManagement(auth, tokens))))  # type: ignore[arg-type]
 
 
 def basic(client_id: str, secret: str) -> dict[str, str]:
@@ -101,7 +116,7 @@ def call(
     return response.status, json.loads(response.body or b"{}"), response
 
 
-def test_token_issued_for_the_built_in_api(endpoints: OAuthEndpoints, tokens: FakeTokens) -> None:
+def test_token_issued_for_the_built_in_api(endpoints: Endpoints, tokens: FakeTokens) -> None:
     """All held scopes by default, the API's lifetime capped by the client's, RS256, our aud."""
     status, body, response = call(
         endpoints.token, "grant_type=client_credentials", basic("partner", "s3cret")
@@ -173,7 +188,7 @@ def test_token_issued_for_the_built_in_api(endpoints: OAuthEndpoints, tokens: Fa
     ],
 )
 def test_refusals(
-    endpoints: OAuthEndpoints,
+    endpoints: Endpoints,
     tokens: FakeTokens,
     body: str,
     headers: dict[str, str],
@@ -188,7 +203,7 @@ def test_refusals(
         assert dict(response.headers)["WWW-Authenticate"].startswith('Basic realm="identity"')
 
 
-def test_resource_naming_the_built_in_api(endpoints: OAuthEndpoints, tokens: FakeTokens) -> None:
+def test_resource_naming_the_built_in_api(endpoints: Endpoints, tokens: FakeTokens) -> None:
     status, body, _ = call(
         endpoints.token,
         f"grant_type=client_credentials&resource={AUDIENCE}&scope=inbox:issue",
@@ -198,7 +213,7 @@ def test_resource_naming_the_built_in_api(endpoints: OAuthEndpoints, tokens: Fak
     assert tokens.issued[0]["aud"] == AUDIENCE
 
 
-def test_introspection_and_revocation(endpoints: OAuthEndpoints, tokens: FakeTokens) -> None:
+def test_introspection_and_revocation(endpoints: Endpoints, tokens: FakeTokens) -> None:
     """A client sees and revokes its own token; another client's looks unknown (RFC 7662 §4)."""
     call(endpoints.token, "grant_type=client_credentials", basic("partner", "s3cret"))
     assert call(endpoints.introspect, "token=token-j0", basic("bare", "b4re"))[1] == {
@@ -218,6 +233,6 @@ def test_introspection_and_revocation(endpoints: OAuthEndpoints, tokens: FakeTok
     )
 
 
-def test_only_post(endpoints: OAuthEndpoints) -> None:
+def test_only_post(endpoints: Endpoints) -> None:
     status, body, response = call(endpoints.token, "", method="GET")
     assert status == 405 and dict(response.headers)["Allow"] == "OPTIONS, POST"

@@ -1,4 +1,4 @@
-"""inbox apps: vendor formats and imported vendor keys (contract §3)
+"""inbox apps: vendor formats and imported vendor keys (docs/inbox.md)
 
 Revision ID: 0002
 Revises: 0001

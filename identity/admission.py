@@ -1,0 +1,83 @@
+"""Admission: how many requests of one worker process run Python at the same time.
+
+Signing is CPU-bound and holds the GIL. With dozens of runnable threads every request is
+interleaved with every other (a convoy): latency grows with the thread count and switching
+costs throughput. A worker keeps many blocking threads, so a request that waits on an upstream
+or the database never stalls the others, but only ``slots`` of them are *admitted* at a time.
+A request gives its admission back while it waits on an upstream (``waiting()``: the broker's
+and the Exchange's calls) and queues for it again afterwards, in arrival order; before a
+database statement it gives it up for the rest of the request (``watch_engine``). The
+measurements behind the default are in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+
+class Admission:
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self._free = threading.Semaphore(slots)
+        self._state = threading.local()  # .held: this thread holds an admission
+
+    def __repr__(self) -> str:
+        return f"Admission(slots={self.slots})"
+
+    def _held(self) -> bool:
+        return bool(getattr(self._state, "held", False))
+
+    @contextmanager
+    def admitted(self) -> Iterator[None]:
+        """Run the body holding one admission (until it gives it up)."""
+        self._free.acquire()
+        self._state.held = True
+        try:
+            yield
+        finally:
+            if self._held():
+                self._state.held = False
+                self._free.release()
+
+    @contextmanager
+    def waiting(self) -> Iterator[None]:
+        """Give the admission back for a blocking wait (nested waits give it back once)."""
+        self._enter_wait()
+        try:
+            yield
+        finally:
+            self._leave_wait()
+
+    def _enter_wait(self) -> None:
+        state = self._state
+        state.waits = getattr(state, "waits", 0) + 1
+        if state.waits == 1 and self._held():
+            state.held = False
+            state.returned = True
+            self._free.release()
+
+    def _leave_wait(self) -> None:
+        state = self._state
+        state.waits -= 1
+        if state.waits == 0 and getattr(state, "returned", False):
+            state.returned = False
+            self._free.acquire()
+            state.held = True
+
+    def watch_engine(self, engine: Engine) -> None:
+        """A database statement may wait (a slow or silent database must not hold a turn), so
+        the request gives its admission up before one and runs unadmitted from then on: taking
+        it back could deadlock against a lock the request holds around its statements (the key
+        ring's, say). Hot paths rarely touch the database (their reads are cached)."""
+        event.listen(engine, "before_cursor_execute", self._give_up)
+
+    def _give_up(self, *_: Any) -> None:
+        if self._held() and not getattr(self._state, "waits", 0):
+            self._state.held = False
+            self._free.release()
