@@ -117,7 +117,9 @@ def run(ctx: dict[str, float]) -> list[Row]:
         client_id, secret = str(created["client_id"]), str(created["client_secret"])
         server.cli("apis", "add", "--name", "bench-es256", "--audience", ES256_AUDIENCE,
                    "--scope", "bench:read", "--alg", "ES256")  # fmt: skip
-        server.cli("clients", "grant", client_id, "--api", "bench-es256", "--scope", "bench:read")
+        es256 = server.cli("clients", "create", "--name", "bench-es256", "--api", "bench-es256",
+                           "--scope", "bench:read")  # fmt: skip
+        es256_auth = _basic(str(es256["client_id"]), str(es256["client_secret"]))
         customer, api_key = seed_inbox_callers(server)
         secret_row: dict[str, float] = {}  # the client_secret_basic row's latest req/s
         jwks = f"{server.base}/.well-known/jwks.json"
@@ -154,7 +156,7 @@ def run(ctx: dict[str, float]) -> list[Row]:
                 ),
                 "ours_es256": _post(
                     f"{server.base}/access_token",
-                    _basic(client_id, secret),
+                    es256_auth,
                     ES256_BODY,
                     "access_token",
                     jwks,

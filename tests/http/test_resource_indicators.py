@@ -3,6 +3,7 @@ alg, and RFC 8707 §2 ``invalid_target`` / RFC 6749 ``invalid_scope`` as docs/pa
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import jwt
@@ -190,3 +191,22 @@ def test_changes_reach_another_instance_within_the_cache_time(make_app: Any) -> 
         time.sleep(0.1)
     assert answer is not None and answer.status_code == 200
     assert answer.get_json()["scope"] == "orders:read"
+
+
+def test_one_scope_name_on_two_apis(app: Flask, client: FlaskClient) -> None:
+    """Two APIs may both define ``read``; a grant and a token are always on one of them."""
+    from tests.apis_helpers import admin
+
+    add_api(app, scopes=["read"])
+    add_api(app, name="ledger", audience="https://ledger.example.com", scopes=["read"])
+    created = client.post(
+        "/admin/clients",
+        headers=admin(app),
+        json={"name": "both", "scope": "read", "api": "ledger"},
+    ).get_json()
+    partner = SimpleNamespace(**created)  # client_id, client_secret (granted on ledger)
+    assert grant(app, partner.client_id, "orders", "read").status_code == 200
+    for audience in (AUD, "https://ledger.example.com"):
+        body = token_for(client, partner, resource=audience).get_json()
+        assert body["scope"] == "read"
+        assert verified(client, body["access_token"], audience)["aud"] == audience

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import Flask, current_app
-from flask_migrate import downgrade, upgrade
+from flask_migrate import Migrate, downgrade, upgrade
 from sqlalchemy import text
 
 from identity.crypto.hashing import hash_secret
 from identity.extensions import services
 from identity.models.base import db
+from identity.setup import MIGRATIONS
 from tests.partners_helpers import basic
 
 INSERT = (
@@ -22,7 +23,9 @@ INSERT = (
 
 def test_existing_clients_keep_their_scopes(app: Flask) -> None:
     with app.app_context():
-        directory = current_app.extensions["migrate"].directory
+        if "migrate" not in current_app.extensions:
+            Migrate(current_app, db, directory=str(MIGRATIONS))
+        directory = str(MIGRATIONS)
         downgrade(directory=directory, revision="0003")
         pepper = services().settings.hash_pepper
         now = datetime.now(UTC)
