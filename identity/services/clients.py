@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from identity import limits
-from identity.cache import TTLCache
+from identity.cache import MISSING, TTLCache
 from identity.crypto.hashing import hash_secret, matches, random_secret
 from identity.errors import BadRequest, NotFound
 from identity.models import OAuthClient
@@ -101,6 +101,9 @@ class ClientService:
     # --- reading (hot path) ----------------------------------------------------------------
     def get(self, client_id: str) -> ClientRecord | None:
         """The enabled client with this id, from the in-process cache when fresh."""
+        cached = self._cache.get(client_id)  # only valid ids are ever cached
+        if cached is not MISSING:
+            return cached
         if not client_id or len(client_id) > 64 or not client_id.isprintable():
             return None  # e.g. NUL, which PostgreSQL refuses in a query parameter
         return self._cache.get_or_load(client_id, self._load)

@@ -48,6 +48,7 @@ class KeyService:
         self._leeway = leeway
         self.clock = clock
         self._ring: TTLCache[None, KeyRing] = TTLCache(cache_seconds, 1)
+        self._load = self._load_ring  # bound once: ring() is on every signature's path
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -55,7 +56,7 @@ class KeyService:
 
     # --- reading ---------------------------------------------------------------------------
     def ring(self) -> KeyRing:
-        return self._ring.get_or_load(None, self._load_ring)
+        return self._ring.get_or_load(None, self._load)
 
     def _load_ring(self, _: None) -> KeyRing:
         with self._lock:
