@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from identity import limits
-from identity.cache import TTLCache
+from identity.cache import MISSING, TTLCache
 from identity.crypto.client_jwks import InvalidJwks, PublicKey, parse_jwks
 from identity.crypto.hashing import hash_secret, matches, random_secret
 from identity.errors import BadRequest, Conflict, NotFound
@@ -229,6 +229,9 @@ class ClientService:
 
     def lookup(self, client_id: str) -> ClientRecord | None:
         """The client with this id, enabled or not (cached like ``get``)."""
+        cached = self._cache.get(client_id)  # only valid ids are ever cached
+        if cached is not MISSING:
+            return cached
         if not client_id or len(client_id) > 64 or not client_id.isprintable():
             return None  # e.g. NUL, which PostgreSQL refuses in a query parameter
         return self._cache.get_or_load(client_id, self._load)
