@@ -1,9 +1,10 @@
 """The signing endpoints beside node-oidc-provider 9 and the sign-only floor, interleaved.
 
-Our ``POST /access_token`` (RS256, and ES256 for an API that chose it), ``POST
-/v1/inbox/tokens`` and ``POST /inbox/token`` (one fresh signature per request) and three
-yardsticks, all up at once and measured in turn, round
-after round (``harness.interleaved``), with the same wrk settings:
+Our ``POST /access_token`` (``client_secret_basic``; ``private_key_jwt`` with a fresh
+assertion per request: one RS256 verification more; and ES256 for an API that chose it),
+``POST /v1/inbox/tokens`` and ``POST /inbox/token`` (one fresh signature per request) and
+three yardsticks, all up at once and measured in turn, round after round
+(``harness.interleaved``), with the same wrk settings:
 - node-oidc-provider 9 (node:cluster, 2 workers, RS256 JWT access tokens, same client id,
   secret and request body as ours): the peer;
 - a sign-only WSGI callable under the same granian settings: the server's floor, what is left
@@ -16,10 +17,25 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import Callable
+from pathlib import Path
 
+import httpx
+
+from bench.assertion_pool import PartnerKey, write_pool
 from bench.customers import seed_inbox_callers, set_up_inbox
-from bench.harness import CONNECTIONS, Row, WrkResult, interleaved, serve, signing_row, wrk
+from bench.harness import (
+    CONNECTIONS,
+    Row,
+    Server,
+    Target,
+    WrkResult,
+    interleaved,
+    serve,
+    signing_row,
+    wrk,
+)
 from bench.peer import check_token, node_oidc_provider
 
 FORM = "application/x-www-form-urlencoded"
@@ -27,6 +43,10 @@ BODY = "grant_type=client_credentials&scope=profile:read"
 ES256_AUDIENCE = "https://bench-es256.example"
 ES256_BODY = f"grant_type=client_credentials&scope=bench:read&resource={ES256_AUDIENCE}"
 PEER_WARMUP = 8  # seconds of discarded traffic before node-oidc-provider's first round
+# Assertions signed per second of measurement, before the client_secret_basic row of the round
+# has been measured; after it, 1.25 x that row (an assertion costs more, never less). Each is
+# sent once: a replay would show up as errors in the row.
+POOL_RPS = int(os.environ.get("BENCH_ASSERTION_RPS", "3000"))
 Load = Callable[[int, int], WrkResult]
 
 
@@ -47,6 +67,46 @@ def _post(
     return load
 
 
+def _remembered(load: Load, into: dict[str, float]) -> Load:
+    def remember(warmup: int, seconds: int) -> WrkResult:
+        result = load(warmup, seconds)
+        into["rps"] = result.rps
+        return result
+
+    return remember
+
+
+def _assertion_load(server: Server, jwks: str, secret_row: dict[str, float]) -> Load:
+    """``private_key_jwt`` on /access_token: each measurement sends its own fresh pool."""
+    key = PartnerKey()
+    created = server.cli(
+        "clients", "create", "--name", "bench-jwt", "--scope", "profile:read",
+        "--auth", "private_key_jwt", "--jwks-file", str(key.jwks_file()),
+    )  # fmt: skip
+    client_id = str(created["client_id"])
+    issuer = httpx.get(f"{server.base}/.well-known/oauth-authorization-server").json()["issuer"]
+    url = f"{server.base}/access_token"
+    headers = {"Content-Type": FORM}
+
+    def pool(count: int) -> Path:
+        return write_pool(key, client_id, issuer, BODY, count)
+
+    check = pool(1)
+    _post(url, headers, check.read_text().splitlines()[0], "access_token", jwks)
+    check.unlink()
+
+    def load(warmup: int, seconds: int) -> WrkResult:
+        rate = 1.25 * secret_row["rps"] if "rps" in secret_row else POOL_RPS
+        bodies = pool(int(rate * (warmup + seconds + 1)))
+        try:
+            return wrk(url, method="POST", headers=headers, duration=seconds, warmup=warmup,
+                       bodies=bodies)  # fmt: skip
+        finally:
+            bodies.unlink()
+
+    return load
+
+
 def run(ctx: dict[str, float]) -> list[Row]:
     with (
         serve(prepare=set_up_inbox) as server,
@@ -61,6 +121,7 @@ def run(ctx: dict[str, float]) -> list[Row]:
                            "--scope", "bench:read")  # fmt: skip
         es256_auth = _basic(str(es256["client_id"]), str(es256["client_secret"]))
         customer, api_key = seed_inbox_callers(server)
+        secret_row: dict[str, float] = {}  # the client_secret_basic row's latest req/s
         jwks = f"{server.base}/.well-known/jwks.json"
         with node_oidc_provider(client_id, secret) as (peer_base, version):
             peer_token = f"{peer_base}/token"
@@ -83,12 +144,15 @@ def run(ctx: dict[str, float]) -> list[Row]:
                     f"{peer_base}/jwks",
                 ),
                 "floor": _post(f"{floor.base}/", _basic("x", "y"), BODY, "access_token", None),
-                "ours": _post(
-                    f"{server.base}/access_token",
-                    _basic(client_id, secret),
-                    BODY,
-                    "access_token",
-                    jwks,
+                "ours": _remembered(
+                    _post(
+                        f"{server.base}/access_token",
+                        _basic(client_id, secret),
+                        BODY,
+                        "access_token",
+                        jwks,
+                    ),
+                    secret_row,
                 ),
                 "ours_es256": _post(
                     f"{server.base}/access_token",
@@ -98,6 +162,7 @@ def run(ctx: dict[str, float]) -> list[Row]:
                     jwks,
                     alg="ES256",
                 ),
+                "assertion": _assertion_load(server, jwks, secret_row),
                 "partner": _post(
                     f"{server.base}/v1/inbox/tokens",
                     {"X-API-Key": api_key, "Content-Type": "application/json"},
@@ -136,9 +201,19 @@ def run(ctx: dict[str, float]) -> list[Row]:
             targeted=True,
         ),
         row("POST /access_token, an ES256 API (resource=)", results["ours_es256"], ctx),
+        _assertion_row(results["assertion"], results["ours"], ctx),
         row("POST /v1/inbox/tokens (API key)", results["partner"], ctx, targeted=True),
         row("POST /inbox/token (customer Bearer)", results["customer"], ctx),
         peer,
         floor_row,
         row("  bare Flask + PyJWT token endpoint (granian)", results["bare"], ctx),
     ]
+
+
+def _assertion_row(result: WrkResult, secret: WrkResult, ctx: dict[str, float]) -> Row:
+    """private_key_jwt beside client_secret_basic: the goal is within 15 % of the secret row."""
+    row = signing_row("  the same, private_key_jwt (fresh RS256 assertion each)", result, ctx)
+    share = result.rps / secret.rps if secret.rps else None
+    row.targets = [Target(">= 0.85 of client_secret_basic", share, 0.85)]
+    row.note += f"; {share:.2f} of the client_secret_basic row" if share else ""
+    return row

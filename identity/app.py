@@ -33,6 +33,7 @@ BLUEPRINTS = (
     "identity.http.partners",
     "identity.http.admin",
     "identity.http.admin_users",
+    "identity.http.admin_audit",
     "identity.http.admin_apis",
     "identity.http.customers",
     "identity.http.admin_inbox_apps",

@@ -30,6 +30,8 @@ MISSING: Final = Missing.MISSING
 class TTLCache(Generic[K, V]):
     """``key -> value`` for ``ttl`` seconds of ``clock`` (monotonic unless told otherwise)."""
 
+    __slots__ = ("ttl", "_maxsize", "_clock", "_entries", "_lock")
+
     def __init__(
         self, ttl: float, maxsize: int, clock: Callable[[], float] = time.monotonic
     ) -> None:

@@ -6,9 +6,12 @@ stdout; secrets appear only there, once. Secrets are read from stdin, never from
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib
 import json
+import os
+from collections.abc import Iterator
 from typing import Any, NoReturn
 
 import click
@@ -16,6 +19,7 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from identity import DISTRIBUTION
+from identity.errors import IdentityError
 
 
 class _AreaGroup(AppGroup):
@@ -30,7 +34,14 @@ class _AreaGroup(AppGroup):
         return super().get_command(ctx, cmd_name)
 
 
-identity_group = _AreaGroup("identity", help="Manage the identity service.")
+def _audit_as_cli() -> None:
+    """Changes made by this command are audited as made by ``cli`` (one id per invocation)."""
+    from identity.services.audit import acting_as
+
+    click.get_current_context().with_resource(acting_as("cli", f"cli-{os.urandom(8).hex()}"))
+
+
+identity_group = _AreaGroup("identity", help="Manage the identity service.", callback=_audit_as_cli)
 
 # Area modules: each exposes ``commands`` (a list of click commands/groups).
 COMMAND_MODULES = (
@@ -43,6 +54,7 @@ COMMAND_MODULES = (
     "identity.commands.inbox_apps",
     "identity.commands.dev",
     "identity.commands.serve",
+    "identity.commands.audit",
 )
 
 
@@ -53,6 +65,15 @@ def emit(payload: dict[str, Any], as_json: bool, human: str) -> None:
 
 def fail(message: str) -> NoReturn:
     raise click.ClickException(message)
+
+
+@contextlib.contextmanager
+def refusals_as_errors() -> Iterator[None]:
+    """A refused change ends the command with exit status 1 and its one line (no traceback)."""
+    try:
+        yield
+    except IdentityError as exc:
+        fail(exc.one_line())
 
 
 @identity_group.command("init")
@@ -89,7 +110,9 @@ def register(app: Flask) -> None:
 def build_cli() -> click.Group:
     """The ``identity`` command tree: one group, the area commands, ``--version``."""
     _load_area_commands()
-    cli = click.Group(name="identity", help="Manage and serve the identity service.")
+    cli = click.Group(
+        name="identity", help="Manage and serve the identity service.", callback=_audit_as_cli
+    )
     click.version_option(package_name=DISTRIBUTION, prog_name="identity")(cli)
     for command in identity_group.commands.values():
         cli.add_command(command)
@@ -105,11 +128,17 @@ def __getattr__(name: str) -> Any:
 
 def _with_shown_defaults(command: click.Command) -> click.Command:
     """Click 8.3 marks "no default" with a sentinel that mkdocs-click prints as is
-    (``Sentinel.UNSET``); the docs show what the command gets: ``False`` for a flag, else none."""
+    (``Sentinel.UNSET``); the docs show what the command gets: ``False`` for a flag, else none.
+    An empty default is shown as ``""`` (mkdocs-click would print an empty code span), a
+    required option as ``required`` (it would print ``_required``)."""
     for param in command.params:
-        if repr(param.default) == "Sentinel.UNSET":
+        if param.required and isinstance(param, click.Option):
+            param.required, param.default = False, "required"
+        elif repr(param.default) == "Sentinel.UNSET":
             flag = isinstance(param, click.Option) and param.is_flag
             param.default = False if flag and not param.multiple else None
+        elif param.default == "":
+            param.default = '""'
     if command.add_help_option:  # made afresh per context, with the sentinel: list it ourselves
         command.add_help_option = False
         shown = "Show this message and exit."

@@ -287,6 +287,19 @@ class Settings:
         "How long an instance caches an OAuth client or API key; other instances see a disable, "
         "secret rotation or key revocation within it",
     )
+    allow_insecure_jwks_uri: bool = setting(
+        "IDENTITY_ALLOW_INSECURE_JWKS_URI",
+        False,
+        _bool,
+        "Development only: let a private_key_jwt client's jwks_uri be http, or a loopback, "
+        "private or link-local address (refused otherwise: server-side request forgery)",
+    )
+    audit_retention_days: int = setting(
+        "IDENTITY_AUDIT_RETENTION_DAYS",
+        90,
+        _int(1),
+        "How long audit events are kept (older ones are pruned while the log is written)",
+    )
     revocation_check_seconds: float = setting(
         "IDENTITY_REVOCATION_CHECK_SECONDS",
         0.5,

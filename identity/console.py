@@ -81,9 +81,7 @@ def _reporting(run: Callable[[], None]) -> None:
         click.echo(f"identity: {exc}", err=True)
         sys.exit(2)
     except IdentityError as exc:
-        errors = exc.extra().get("validationErrors") or {}
-        details = "".join(f"; {field}: {' '.join(msgs)}" for field, msgs in errors.items())
-        click.echo(f"identity: {exc.text}{details}", err=True)
+        click.echo(f"identity: {exc.one_line()}", err=True)
         sys.exit(1)
 
 

@@ -13,6 +13,7 @@ from identity.admission import Admission
 from identity.broker import Broker
 from identity.config import Settings
 from identity.core.auth import Credentials
+from identity.oauth.assertions import ClientAssertions
 from identity.oauth.client_auth import ClientAuthentication
 from identity.oauth.grant import ClientCredentialsGrant
 from identity.oauth.reuse import TokenReuse
@@ -20,11 +21,13 @@ from identity.oauth.targets import ApiTargets
 from identity.oauth.token_management import TokenManagement
 from identity.services.api_keys import ApiKeyService
 from identity.services.apis import ApiService
+from identity.services.audit import AuditLog
 from identity.services.clients import ClientService
 from identity.services.customers import CustomerService
 from identity.services.exchange import ExchangeService
 from identity.services.inbox import InboxService
 from identity.services.inbox_apps import InboxApps
+from identity.services.jwks_uri import JwksFetcher
 from identity.services.keys import KeyService
 from identity.services.sessions import CustomerSessions, SessionEnder
 from identity.services.throttle import LoginThrottle
@@ -39,6 +42,7 @@ class Services:
     settings: Settings
     admission: Admission
     shared: SharedState
+    audit: AuditLog
     keys: KeyService
     tokens: TokenService
     apis: ApiService
@@ -67,30 +71,46 @@ def build_services(
     shared = build_shared(settings.redis_url, settings.redis_prefix, settings.database_url)
     if isinstance(shared, FallbackShared) and on_degrade is not None:
         shared.on_degrade = on_degrade
+    audit = AuditLog(settings.audit_retention_days)
     keys = KeyService(
         DatabaseKeyStore(settings.key_passphrase),
+        audit,
         bits=settings.key_size,
         max_token_ttl=settings.max_token_ttl,
         leeway=settings.clock_leeway,
         cache_seconds=settings.keyring_cache_seconds,
     )
-    apis = ApiService(settings, keys)
+    apis = ApiService(settings, keys, audit)
     tokens = TokenService(keys, settings, shared, apis.audiences)
-    clients = ClientService(settings.hash_pepper, apis, settings.client_cache_seconds)
-    api_keys = ApiKeyService(settings.hash_pepper, settings.client_cache_seconds)
-    customers = CustomerService(settings, SessionEnder(tokens, shared, settings))
+    clients = ClientService(
+        settings.hash_pepper,
+        apis,
+        audit,
+        settings.client_cache_seconds,
+        settings.allow_insecure_jwks_uri,
+    )
+    api_keys = ApiKeyService(settings.hash_pepper, audit, settings.client_cache_seconds)
+    customers = CustomerService(settings, SessionEnder(tokens, shared, settings), audit)
     throttle = LoginThrottle(shared, settings)
     sessions = CustomerSessions(customers, tokens, throttle, shared, settings)
     admission = Admission(settings.admission_slots)
     broker = build_broker(settings, shared, admission)
-    inbox_apps = InboxApps(settings)
-    client_auth = ClientAuthentication(clients)
+    inbox_apps = InboxApps(settings, audit)
+    assertions = ClientAssertions(
+        clients,
+        shared,
+        JwksFetcher(settings.allow_insecure_jwks_uri),
+        settings.issuer,
+        settings.clock_leeway,
+    )
+    client_auth = ClientAuthentication(clients, assertions)
     targets = ApiTargets(apis.registry)
     reuse = TokenReuse(tokens) if settings.reuse_access_tokens else None
     return Services(
         settings=settings,
         admission=admission,
         shared=shared,
+        audit=audit,
         keys=keys,
         tokens=tokens,
         apis=apis,
@@ -105,6 +125,6 @@ def build_services(
         inbox_apps=inbox_apps,
         inbox=InboxService(sessions, keys, inbox_apps, settings),
         broker=broker,
-        upstream=UpstreamService(settings, broker, inbox_apps),
+        upstream=UpstreamService(settings, broker, inbox_apps, audit),
         exchange=ExchangeService(settings, admission),
     )

@@ -54,6 +54,11 @@ class IdentityError(Exception):
         """Extra fields placed inside ``serviceException``."""
         return {}
 
+    def one_line(self) -> str:
+        """The text, then each field's messages: how the command line reports it."""
+        errors = self.extra().get("validationErrors") or {}
+        return self.text + "".join(f"; {field}: {' '.join(m)}" for field, m in errors.items())
+
 
 class BadRequest(IdentityError):
     status = 400

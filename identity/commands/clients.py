@@ -1,19 +1,40 @@
-"""``identity clients create|list|grant|rotate-secret|disable``."""
+"""``identity clients create|list|show|grant|rotate-secret|disable|enable``."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
 from identity import limits
-from identity.cli import emit
+from identity.cli import emit, fail, refusals_as_errors
 from identity.extensions import services
 from identity.scopes import BUILTIN_API
+from identity.services.clients import (
+    MAX_OVERLAP,
+    PRIVATE_KEY_JWT,
+    SECRET,
+    ClientAuth,
+    rotated_view,
+)
 
 
 @click.group("clients")
 def clients_group() -> None:
     """Manage OAuth clients (client credentials)."""
+
+
+def _auth(method: str, jwks_file: Path | None, jwks_uri: str | None) -> ClientAuth:
+    if method == SECRET and (jwks_file or jwks_uri):
+        fail("--jwks-file and --jwks-uri go with --auth private_key_jwt")
+    if method == PRIVATE_KEY_JWT and bool(jwks_file) == bool(jwks_uri):
+        fail("--auth private_key_jwt needs exactly one of --jwks-file F or --jwks-uri URL")
+    try:
+        jwks = jwks_file.read_text("utf-8") if jwks_file else None
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"--jwks-file: cannot read {jwks_file}: {type(exc).__name__}")
+    return ClientAuth(method, jwks, jwks_uri)
 
 
 @clients_group.command("create")
@@ -23,22 +44,42 @@ def clients_group() -> None:
 @click.option(
     "--lifetime", type=int, help=f"Cap on its tokens' lifetime, {limits.CLIENT_LIFETIME.rule()}."
 )
+@click.option(
+    "--auth",
+    "method",
+    type=click.Choice([SECRET, PRIVATE_KEY_JWT]),
+    default=SECRET,
+    show_default=True,
+    help="How the client authenticates: a secret (basic or post), or signed assertions.",
+)
+@click.option(
+    "--jwks-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The client's public JWK Set (private_key_jwt).",
+)
+@click.option("--jwks-uri", help="https URL of the client's public JWK Set (private_key_jwt).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 @with_appcontext
-def create(name: str, scope: str, api: str, lifetime: int | None, as_json: bool) -> None:
-    """Create a client holding --scope on --api; its secret is printed once, here."""
-    created = services().clients.create(name, scope, lifetime, api)
-    payload = {
-        "client_id": created.client_id,
-        "client_secret": created.client_secret,
-        "scope": created.scope,
-    }
-    emit(
-        payload,
-        as_json,
-        f"client_id: {created.client_id}\nclient_secret: {created.client_secret}\n"
-        f"scope: {created.scope}\n(the secret is shown only once)",
-    )
+def create(
+    name: str,
+    scope: str,
+    api: str,
+    lifetime: int | None,
+    method: str,
+    jwks_file: Path | None,
+    jwks_uri: str | None,
+    as_json: bool,
+) -> None:
+    """Create a client holding --scope on --api; its secret (if any) is printed once, here."""
+    auth = _auth(method, jwks_file, jwks_uri)
+    with refusals_as_errors():
+        created = services().clients.create(name, scope, lifetime, api, auth=auth)
+    payload = {"client_id": created.client_id, "scope": created.scope}
+    human = f"client_id: {created.client_id}\nscope: {created.scope}\nauth: {method}"
+    if created.client_secret is not None:
+        payload["client_secret"] = created.client_secret
+        human += f"\nclient_secret: {created.client_secret}\n(the secret is shown only once)"
+    emit(payload, as_json, human)
 
 
 @clients_group.command("list")
@@ -47,25 +88,13 @@ def create(name: str, scope: str, api: str, lifetime: int | None, as_json: bool)
 def list_clients(as_json: bool) -> None:
     """Show every client (never a secret), with the scopes it holds on each API."""
     clients = services().clients
-    rows, lines = [], []
-    for row in clients.list():
-        grants = clients.grants(row)
-        rows.append(
-            {
-                "client_id": row.client_id,
-                "name": row.name,
-                "scope": grants.get(BUILTIN_API, ""),
-                "grants": grants,
-                "lifetime": row.token_lifetime,
-                "enabled": row.enabled,
-                "created_at": row.created_at.isoformat(),
-            }
-        )
-        held = "  ".join(f"{api}: [{scope}]" for api, scope in grants.items())
-        lines.append(
-            f"{row.client_id}  {'enabled ' if row.enabled else 'disabled'}  {row.name}  {held}"
-        )
-    human = "\n".join(lines)
+    rows = [clients.view(row) for row in clients.list()]
+    human = "\n".join(
+        f"{r['client_id']}  {'enabled ' if r['enabled'] else 'disabled'}  {r['name']}  "
+        + "  ".join(f"{api}: [{scope}]" for api, scope in r["grants"].items())
+        + f"  {r['auth_method']}"
+        for r in rows
+    )
     emit({"clients": rows}, as_json, human or "no clients")
 
 
@@ -77,20 +106,45 @@ def list_clients(as_json: bool) -> None:
 @with_appcontext
 def grant(client_id: str, api: str, scope: str, as_json: bool) -> None:
     """Set the scopes a client holds on an API."""
-    granted = services().clients.grant(client_id, api, scope)
+    with refusals_as_errors():
+        granted = services().clients.grant(client_id, api, scope)
     human = f"{client_id} on {api}: [{granted.scope}]" if granted.scope else "grant removed"
     emit({"client_id": client_id, "api": api, "scope": granted.scope}, as_json, human)
 
 
-@clients_group.command("rotate-secret")
+@clients_group.command("show")
 @click.argument("client_id")
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
-def rotate_secret(client_id: str, as_json: bool) -> None:
-    """Replace a client's secret; the old one is refused from now on."""
-    rotated = services().clients.rotate_secret(client_id)
-    payload = {"client_id": rotated.client_id, "client_secret": rotated.client_secret}
-    emit(payload, as_json, f"client_secret: {rotated.client_secret}\n(shown only once)")
+def show(client_id: str, as_json: bool) -> None:
+    """One client: scopes, state, how it authenticates (never a secret)."""
+    with refusals_as_errors():
+        view = services().clients.view(services().clients.row(client_id))
+    human = "\n".join(f"{key}: {value}" for key, value in view.items() if key != "jwks")
+    emit(view, as_json, human)
+
+
+@clients_group.command("rotate-secret")
+@click.argument("client_id")
+@click.option(
+    "--keep-old-for",
+    type=click.IntRange(0, MAX_OVERLAP),
+    default=0,
+    show_default=True,
+    help="Seconds the old secret keeps working (at most 30 days = 2592000).",
+)
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def rotate_secret(client_id: str, keep_old_for: int, as_json: bool) -> None:
+    """Replace a client's secret; the old one works until old_secret_expires_at."""
+    with refusals_as_errors():
+        payload = rotated_view(services().clients.rotate_secret(client_id, keep_old_for))
+    ends = payload["old_secret_expires_at"] or "now (ended at once)"
+    emit(
+        payload,
+        as_json,
+        f"client_secret: {payload['client_secret']}\n(shown only once)\nold secret ends: {ends}",
+    )
 
 
 @clients_group.command("disable")
@@ -99,8 +153,20 @@ def rotate_secret(client_id: str, as_json: bool) -> None:
 @with_appcontext
 def disable(client_id: str, as_json: bool) -> None:
     """Refuse new tokens to a client."""
-    row = services().clients.disable(client_id)
+    with refusals_as_errors():
+        row = services().clients.disable(client_id)
     emit({"client_id": row.client_id, "enabled": row.enabled}, as_json, f"disabled {client_id}")
+
+
+@clients_group.command("enable")
+@click.argument("client_id")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def enable(client_id: str, as_json: bool) -> None:
+    """Accept a disabled client again (same secret or keys)."""
+    with refusals_as_errors():
+        row = services().clients.enable(client_id)
+    emit({"client_id": row.client_id, "enabled": row.enabled}, as_json, f"enabled {client_id}")
 
 
 commands = [clients_group]

@@ -6,6 +6,7 @@ answer that creates them (``Cache-Control: no-store``).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Response, jsonify
@@ -19,6 +20,13 @@ from identity.extensions import services
 from identity.http.schemas import ErrorSchema, within
 from identity.http.security import require
 from identity.scopes import BUILTIN_API
+from identity.services.clients import (
+    MAX_OVERLAP,
+    PRIVATE_KEY_JWT,
+    SECRET,
+    ClientAuth,
+    rotated_view,
+)
 
 blp = Blueprint("admin", __name__, description="Admin: OAuth clients, API keys, signing keys")
 
@@ -39,34 +47,51 @@ class ClientCreateSchema(Schema):
         load_default=BUILTIN_API, metadata={"description": "the API the scope is on"}
     )
     lifetime = fields.Integer(validate=within(limits.CLIENT_LIFETIME), allow_none=True)
+    auth = fields.String(load_default=SECRET, validate=validate.OneOf([SECRET, PRIVATE_KEY_JWT]))
+    jwks = fields.Dict(metadata={"description": "public JWK Set (private_key_jwt)"})
+    jwks_uri = fields.String(validate=validate.Length(1, 2000))
 
 
 class ClientSchema(Schema):
     client_id = fields.String(required=True)
     name = fields.String()
-    scope = fields.Function(
-        lambda row: services().clients.grants(row).get(BUILTIN_API, ""),
-        metadata={"type": "string", "description": f"its scopes on the built-in API {BUILTIN_API}"},
+    scope = fields.String(metadata={"description": "its scopes on the built-in API"})
+    grants = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "API name -> the scopes the client holds on it"},
     )
-    grants = fields.Function(
-        lambda row: services().clients.grants(row),
-        metadata={
-            "type": "object",
-            "additionalProperties": {"type": "string"},
-            "description": "API name -> the scopes the client holds on it",
-        },
-    )
-    lifetime = fields.Integer(attribute="token_lifetime", allow_none=True)
+    lifetime = fields.Integer(allow_none=True)
     enabled = fields.Boolean()
-    created_at = fields.DateTime()
-    secret_rotated_at = fields.DateTime()
+    auth_method = fields.String()
+    jwks = fields.Dict(allow_none=True)
+    jwks_uri = fields.String(allow_none=True)
+    created_at = fields.String(metadata={"format": "date-time"})
+    secret_rotated_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    old_secret_expires_at = fields.String(allow_none=True, metadata={"format": "date-time"})
 
 
 class ClientSecretSchema(Schema):
     client_id = fields.String(required=True)
-    client_secret = fields.String(required=True)
+    client_secret = fields.String(metadata={"description": "absent for private_key_jwt"})
     scope = fields.String(required=True)
     lifetime = fields.Integer(allow_none=True)
+
+
+class RotateSecretSchema(Schema):
+    keep_old_for = fields.Integer(
+        load_default=0,
+        validate=validate.Range(0, MAX_OVERLAP),
+        metadata={"description": "seconds the old secret keeps working (at most 30 days)"},
+    )
+
+
+class RotatedSecretSchema(Schema):
+    client_id = fields.String(required=True)
+    client_secret = fields.String(required=True)
+    old_secret_expires_at = fields.String(
+        required=True, allow_none=True, metadata={"format": "date-time"}
+    )
 
 
 class ClientListSchema(Schema):
@@ -147,18 +172,25 @@ class Clients(MethodView):
     @require(access=ADMIN)
     def get(self) -> dict[str, Any]:
         """Every OAuth client (never a secret)."""
-        return {"clients": services().clients.list()}
+        return {"clients": [services().clients.view(row) for row in services().clients.list()]}
 
     @_errors
     @blp.response(201, ClientSecretSchema)
     @require(access=ADMIN)
     @blp.arguments(ClientCreateSchema())
     def post(self, body: dict[str, Any]) -> Response:
-        """Create a client; the secret is in this answer only."""
-        created = services().clients.create(
-            body["name"], body["scope"], body.get("lifetime"), body["api"]
+        """Create a client; its secret (``client_secret`` auth) is in this answer only."""
+        jwks = body.get("jwks")
+        auth = ClientAuth(
+            body["auth"], json.dumps(jwks) if jwks is not None else None, body.get("jwks_uri")
         )
-        return _created(ClientSecretSchema().dump(created))
+        created = services().clients.create(
+            body["name"], body["scope"], body.get("lifetime"), body["api"], auth=auth
+        )
+        answer = ClientSecretSchema().dump(created)
+        if created.client_secret is None:
+            answer.pop("client_secret", None)
+        return _created(answer)
 
 
 @blp.route("/admin/clients/<client_id>")
@@ -167,19 +199,20 @@ class ClientItem(MethodView):
     @blp.response(200, ClientSchema)
     @require(access=ADMIN)
     def get(self, client_id: str) -> Any:
-        """One client."""
-        return services().clients.row(client_id)
+        """One client (never a secret)."""
+        return services().clients.view(services().clients.row(client_id))
 
 
 @blp.route("/admin/clients/<client_id>/rotate-secret")
 class ClientRotate(MethodView):
     @_errors
-    @blp.response(200, ClientSecretSchema)
+    @blp.response(200, RotatedSecretSchema)
     @require(access=ADMIN)
-    def post(self, client_id: str) -> Response:
-        """A new secret; the old one is refused at once (other instances: within the cache TTL)."""
-        rotated = services().clients.rotate_secret(client_id)
-        return _created(ClientSecretSchema().dump(rotated), status=200)
+    @blp.arguments(RotateSecretSchema(), required=False)
+    def post(self, body: dict[str, Any], client_id: str) -> Response:
+        """A new secret; the old one works until ``old_secret_expires_at`` (null: not at all)."""
+        rotated = services().clients.rotate_secret(client_id, body.get("keep_old_for", 0))
+        return _created(rotated_view(rotated), status=200)
 
 
 @blp.route("/admin/clients/<client_id>/disable")
@@ -189,7 +222,17 @@ class ClientDisable(MethodView):
     @require(access=ADMIN)
     def post(self, client_id: str) -> Any:
         """Refuse new tokens to this client."""
-        return services().clients.disable(client_id)
+        return services().clients.view(services().clients.disable(client_id))
+
+
+@blp.route("/admin/clients/<client_id>/enable")
+class ClientEnable(MethodView):
+    @_errors
+    @blp.response(200, ClientSchema)
+    @require(access=ADMIN)
+    def post(self, client_id: str) -> Any:
+        """Accept a disabled client again (same secret or keys)."""
+        return services().clients.view(services().clients.enable(client_id))
 
 
 # --- API keys ------------------------------------------------------------------------------

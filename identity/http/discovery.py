@@ -7,9 +7,11 @@ from flask import Response, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from identity.crypto.client_jwks import ASSERTION_ALGS
 from identity.crypto.keys import public_pem
 from identity.extensions import services
 from identity.http.schemas import MetadataSchema
+from identity.oauth.client_auth import AUTH_METHODS
 
 blp = Blueprint("discovery", __name__, description="Keys and discovery")
 
@@ -34,22 +36,18 @@ class Metadata(MethodView):
                     "introspection_endpoint": f"{issuer}/introspect",
                     "revocation_endpoint": f"{issuer}/revoke",
                     "grant_types_supported": ["client_credentials"],
-                    "token_endpoint_auth_methods_supported": [
-                        "client_secret_basic",
-                        "client_secret_post",
-                    ],
-                    "introspection_endpoint_auth_methods_supported": [
-                        "client_secret_basic",
-                        "client_secret_post",
-                    ],
-                    "revocation_endpoint_auth_methods_supported": [
-                        "client_secret_basic",
-                        "client_secret_post",
-                    ],
+                    "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
+                    "introspection_endpoint_auth_methods_supported": list(AUTH_METHODS),
+                    "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
                     "response_types_supported": [],
                     # Every scope of every API (RFC 8414 §2), this service's first.
                     "scopes_supported": services().apis.registry().scopes_in_use(),
-                    "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
+                    # RFC 8414 §2: the algorithms of private_key_jwt client assertions
+                    "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
+                    "introspection_endpoint_auth_signing_alg_values_supported": list(
+                        ASSERTION_ALGS
+                    ),
+                    "revocation_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
                 }
             )
         )

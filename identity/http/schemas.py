@@ -19,6 +19,8 @@ class MetadataSchema(Schema):
     revocation_endpoint_auth_methods_supported = fields.List(fields.String())
     response_types_supported = fields.List(fields.String())
     token_endpoint_auth_signing_alg_values_supported = fields.List(fields.String())
+    introspection_endpoint_auth_signing_alg_values_supported = fields.List(fields.String())
+    revocation_endpoint_auth_signing_alg_values_supported = fields.List(fields.String())
     scopes_supported = fields.List(fields.String())
 
 

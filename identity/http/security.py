@@ -4,7 +4,8 @@
     @require(api_key=["inbox:issue"])                   an API key (App scheme or X-API-Key)
     @require(access=["profile:read"], api_key=[...])    both
 
-The principal is in ``g.access`` / ``g.api_key``.
+The principal is in ``g.access`` / ``g.api_key``; changes the view makes are audited as made
+by ``client:<client_id>`` of the access token (``identity.services.audit``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any, TypeVar
 from flask import g, request
 
 from identity.extensions import services
+from identity.observability import request_id
+from identity.services.audit import acting_as
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,7 +38,10 @@ def require(
                 g.access = credentials.access(request.headers, access_scopes)
             if key_scopes is not None:
                 g.api_key = credentials.api_key(request.headers, key_scopes)
-            return view(*args, **kwargs)
+            if access_scopes is None:
+                return view(*args, **kwargs)
+            with acting_as(f"client:{g.access.get('client_id')}", request_id()):
+                return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
 

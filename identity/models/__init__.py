@@ -3,6 +3,7 @@ that one migration history describes the whole schema."""
 
 from identity.models.accounts import ApiKey, Customer, CustomerSession, OAuthClient
 from identity.models.apis import ApiResource, ClientGrant
+from identity.models.audit import AuditEvent
 from identity.models.exchange import AppSetting, ExchangeAccount, InboundMessage, OAuthState
 from identity.models.inbox import InboxApp
 from identity.models.keys import SigningKey
@@ -13,6 +14,7 @@ __all__ = [
     "ApiKey",
     "ApiResource",
     "AppSetting",
+    "AuditEvent",
     "ClientGrant",
     "Customer",
     "CustomerSession",

@@ -18,11 +18,18 @@ class OAuthClient(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_id: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    secret_hash: Mapped[str] = mapped_column(String(128))  # HMAC-SHA256 hex, see crypto.hashing
+    # HMAC-SHA256 hex (see crypto.hashing); "" for a private_key_jwt client, which has no secret
+    secret_hash: Mapped[str] = mapped_column(String(128))
     token_lifetime: Mapped[int | None] = mapped_column(Integer, nullable=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     secret_rotated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    auth_method: Mapped[str] = mapped_column(String(32), default="client_secret_basic")
+    jwks: Mapped[str | None] = mapped_column(Text, nullable=True)  # public JWK Set, JSON
+    jwks_uri: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    # The secret before the last rotation, accepted until old_secret_expires_at (overlap).
+    old_secret_hash: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    old_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     def __repr__(self) -> str:
         return f"OAuthClient(client_id={self.client_id!r}, enabled={self.enabled!r})"

@@ -15,6 +15,7 @@ from identity.errors import BadRequest, NotFound, Unauthorized
 from identity.models import ApiKey
 from identity.models.base import db
 from identity.scopes import scope_errors
+from identity.services.audit import AuditLog
 
 PREFIX = "idk_"
 HEX = frozenset("0123456789abcdef")  # the lookup is token_hex(6)
@@ -62,8 +63,9 @@ class _Snapshot:
 
 
 class ApiKeyService:
-    def __init__(self, pepper: str, cache_seconds: float = 0.0) -> None:
+    def __init__(self, pepper: str, audit: AuditLog, cache_seconds: float = 0.0) -> None:
         self._pepper = pepper
+        self._audit = audit
         self._snapshots: TTLCache[str, _Snapshot] = TTLCache(cache_seconds, 10_000)
         self._touched: TTLCache[str, bool] = TTLCache(LAST_USED_EVERY, 10_000)
 
@@ -94,6 +96,7 @@ class ApiKeyService:
             expires_at=expires_at,
         )
         db.session.add(row)
+        self._audit.record("api_key.create", f"api_key:{row.id}")
         db.session.commit()
         return CreatedApiKey(row.id, key, row.scope, expires_at)
 
@@ -150,6 +153,7 @@ class ApiKeyService:
             raise NotFound("No such API key")
         if row.revoked_at is None:
             row.revoked_at = datetime.now(UTC)
+            self._audit.record("api_key.revoke", f"api_key:{row.id}")
             db.session.commit()
         self._snapshots.pop(row.lookup)
         return row

@@ -27,6 +27,7 @@ from identity.errors import BadRequest, Conflict, NotFound
 from identity.models.apis import ApiResource, ClientGrant
 from identity.models.base import db
 from identity.scopes import BUILTIN_API, KNOWN_SCOPES
+from identity.services.audit import AuditLog
 from identity.services.keys import KeyService
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -156,9 +157,10 @@ def _invalid(field: str, rule: str) -> BadRequest:
 
 
 class ApiService:
-    def __init__(self, settings: Settings, keys: KeyService) -> None:
+    def __init__(self, settings: Settings, keys: KeyService, audit: AuditLog) -> None:
         self.settings = settings
         self.keys = keys
+        self._audit = audit
         self._cache_seconds = settings.client_cache_seconds
         self._registry: tuple[Registry, float] | None = None
         self._listeners: list[Callable[[], None]] = []
@@ -228,6 +230,7 @@ class ApiService:
                 builtin=False,
             )
         )
+        self._audit.record("api.create", f"api:{api.name}")
         try:
             db.session.commit()
         except IntegrityError:
@@ -247,6 +250,7 @@ class ApiService:
             kept = check_scopes(scopes)
             row.scopes = " ".join(kept)
             self._narrow_grants(row.id, set(kept))
+        self._audit.record("api.update", f"api:{row.name}")
         db.session.commit()
         self._changed()
         return self._api(row)
@@ -256,6 +260,7 @@ class ApiService:
         row = self._changeable(name)
         db.session.execute(delete(ClientGrant).where(ClientGrant.api_id == row.id))
         db.session.delete(row)
+        self._audit.record("api.remove", f"api:{row.name}")
         db.session.commit()
         self._changed()
 

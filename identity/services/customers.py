@@ -16,6 +16,7 @@ from identity.crypto.customer_id import customer_id as make_customer_id
 from identity.errors import BadRequest, Conflict, NotFound
 from identity.models import Customer
 from identity.models.base import db
+from identity.services.audit import AuditLog
 
 PROFILE_FIELDS = ("name", "email", "phone", "locale")
 MAX_PASSWORD = 1024
@@ -39,8 +40,11 @@ def _storable(value: str, max_length: int) -> bool:
 
 
 class CustomerService:
-    def __init__(self, settings: Settings, end_sessions: Callable[[Customer], None]) -> None:
+    def __init__(
+        self, settings: Settings, end_sessions: Callable[[Customer], None], audit: AuditLog
+    ) -> None:
         self.settings = settings
+        self.audit = audit
         self.hasher = password_hasher(settings)
         self._dummy_hash: str | None = None
         # Ends a customer's sessions and denies their live tokens (disable, password change).
@@ -72,6 +76,7 @@ class CustomerService:
         try:
             db.session.flush()  # assigns the immutable id the customer ID derives from
             customer.customer_id = self.customer_id_for(customer.id)
+            self.audit.record("user.create", f"user:{customer.customer_id}")
             db.session.commit()
         except IntegrityError:
             db.session.rollback()
@@ -146,6 +151,8 @@ class CustomerService:
             customer.disabled = bool(changes["disabled"])
         if customer.disabled or changes.get("password"):
             self.end_sessions(customer)
+        verb = "disable" if set(changes) == {"disabled"} and customer.disabled else "update"
+        self.audit.record(f"user.{verb}", f"user:{customer.customer_id}")
         db.session.commit()
         return customer
 

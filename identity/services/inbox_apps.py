@@ -29,6 +29,7 @@ from identity.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
 from identity.models.base import db
 from identity.models.inbox import InboxApp
 from identity.models.types import utcnow
+from identity.services.audit import AuditLog
 from identity.storage.transactions import Contended, retrying
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -122,8 +123,9 @@ def validate_name(name: object, field: str = "name") -> str:
 
 
 class InboxApps:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, audit: AuditLog) -> None:
         self.settings = settings
+        self._audit = audit
         self._box = SecretBox(settings.encryption_keys)
         # The inbox endpoints must cost about one signature: apps are remembered in this
         # process as clients are (IDENTITY_CLIENT_CACHE_SECONDS); a change made here is seen
@@ -158,6 +160,7 @@ class InboxApps:
                 is_default=new.default or first,  # the first app answers requests without "app"
             )
             db.session.add(row)
+            self._audit.record("inbox_app.create", f"inbox_app:{new.name}")
             try:
                 db.session.commit()
             except IntegrityError:
@@ -194,6 +197,7 @@ class InboxApps:
         row.key_description = imported.description
         row.own_key = False
         row.key_replaced_at = utcnow()
+        self._audit.record("inbox_app.replace_key", f"inbox_app:{name}")
         db.session.commit()
         self._resolved.clear()
         return ResolvedApp.of(row)
@@ -203,6 +207,7 @@ class InboxApps:
         if row is None:
             raise NotFound(f"No inbox app named {name!r}")
         db.session.delete(row)
+        self._audit.record("inbox_app.remove", f"inbox_app:{name}")
         db.session.commit()
         self._resolved.clear()
 

@@ -19,6 +19,7 @@ from identity.crypto.keys import RS256, PublicKey
 from identity.crypto.verify import verify
 from identity.errors import Conflict, InternalError, NotFound
 from identity.models.base import db
+from identity.services.audit import AuditLog
 from identity.storage.keys import DatabaseKeyStore
 
 Clock = Callable[[], datetime]
@@ -41,6 +42,7 @@ class KeyService:
     def __init__(
         self,
         store: DatabaseKeyStore,
+        audit: AuditLog,
         *,
         bits: int,
         max_token_ttl: int,
@@ -49,6 +51,7 @@ class KeyService:
         clock: Clock = system_clock,
     ) -> None:
         self._store = store
+        self._audit = audit
         self._bits = bits
         self._max_ttl = max_token_ttl
         self._leeway = leeway
@@ -145,7 +148,12 @@ class KeyService:
 
         try:
             return self._store.add(
-                self._bits, activates_at=now, now=now, check=refuse_second_active, alg=alg
+                self._bits,
+                activates_at=now,
+                now=now,
+                check=refuse_second_active,
+                alg=alg,
+                before_commit=self._recorder("key.create"),
             )
         except Conflict:
             return None
@@ -173,6 +181,7 @@ class KeyService:
                 now=now,
                 check=refuse_second_next,
                 alg=alg,
+                before_commit=self._recorder("key.rotate"),
             )
         finally:
             self.refresh()
@@ -184,13 +193,19 @@ class KeyService:
         if not pending:
             raise NotFound(f"No next {alg} key to promote; rotate first")
         kid = pending[0].record.kid
+        self._audit.record("key.promote", f"key:{kid}")
         self._store.set_activation(kid, self.clock())
         self.refresh()
         return kid
 
+    def _recorder(self, action: str) -> Callable[[str], None]:
+        return lambda kid: self._audit.record(action, f"key:{kid}")
+
     def retire(self) -> list[str]:
         """Delete keys whose grace period has passed (they are already out of JWKS)."""
         kids = self.ring().removable(self.clock())
+        for kid in kids:
+            self._audit.record("key.retire", f"key:{kid}")
         self._store.remove(kids)
         self.refresh()
         return kids

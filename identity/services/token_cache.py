@@ -65,17 +65,17 @@ class RevocationCache:
     def is_revoked(self, jti: str, fresh: bool = False) -> bool:
         if jti in self._revoked:
             return True
-        now = self._clock()
-        # Read before asking the store: a revocation committed after this read changes the
-        # version, so the answer below is never trusted past it.
-        version = self._version() if self._version is not None else None
-        checked = self._checked.get(jti)
-        if checked is not MISSING:
-            if self._version is not None:
-                if checked == version:
-                    return False
-            elif not fresh:
+        if self._version is None:
+            version = None
+            if not fresh and self._checked.get(jti) is not MISSING:
                 return False
+        else:
+            # Read before asking the store: a revocation committed after this read changes
+            # the version, so the answer below is never trusted past it.
+            version = self._version()
+            if self._checked.get(jti) == version:
+                return False
+        now = self._clock()  # the answer's age counts from before the store is asked
         revoked = self._lookup(jti)
         if revoked:
             self.mark_revoked(jti)

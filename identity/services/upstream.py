@@ -25,6 +25,7 @@ from identity.crypto.secretbox import SecretBox
 from identity.errors import BadRequest, Conflict, NotFound
 from identity.models import AppSetting, ExchangeAccount, UpstreamConnection, UpstreamToken
 from identity.models.base import db
+from identity.services.audit import AuditLog
 from identity.services.inbox_apps import InboxApps
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -111,8 +112,11 @@ def _validate(new: NewConnection) -> None:
 
 
 class UpstreamService:
-    def __init__(self, settings: Settings, broker: Broker, inbox_apps: InboxApps) -> None:
+    def __init__(
+        self, settings: Settings, broker: Broker, inbox_apps: InboxApps, audit: AuditLog
+    ) -> None:
         self.settings = settings
+        self._audit = audit
         self.broker = broker
         self.inbox_apps = inbox_apps  # their imported keys are re-sealed with ours
         self._box = SecretBox(settings.encryption_keys)
@@ -136,6 +140,7 @@ class UpstreamService:
             account_key=new.account_key,
         )
         db.session.add(row)
+        self._audit.record("upstream.create", f"upstream:{new.name}")
         try:
             db.session.commit()
         except IntegrityError:
@@ -157,6 +162,7 @@ class UpstreamService:
 
     def remove(self, name: str) -> None:
         db.session.delete(self.get(name))
+        self._audit.record("upstream.remove", f"upstream:{name}")
         db.session.commit()
         self.broker.forget(name)
 

@@ -54,6 +54,7 @@ class DatabaseKeyStore:
         now: datetime,
         check: Callable[[list[KeyRecord]], None] | None = None,
         alg: str = keycrypto.RS256,
+        before_commit: Callable[[str], None] | None = None,
     ) -> str:
         """Add an ``alg`` key (``bits`` for RSA); ``check`` sees the ring as committed, under a
         lock, and may refuse.
@@ -81,14 +82,18 @@ class DatabaseKeyStore:
                 activates_at=activates_at,
             )
         )
+        if before_commit is not None:
+            before_commit(jwk["kid"])  # e.g. the audit event, in the same transaction
         db.session.commit()
         return jwk["kid"]
 
     def set_activation(self, kid: str, activates_at: datetime) -> None:
         row = db.session.get(SigningKey, kid)
-        if row is not None:
-            row.activates_at = activates_at
-            db.session.commit()
+        if row is None:
+            db.session.rollback()  # nothing changed: drop what the caller added (its audit event)
+            return
+        row.activates_at = activates_at
+        db.session.commit()
 
     def remove(self, kids: list[str]) -> None:
         if kids:

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 import redis
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from identity.models import KeyValue, RevokedToken, SeenSignature
@@ -110,18 +110,26 @@ class DatabaseShared:
         return expires_at is not None and expires_at > _now()
 
     def add_once(self, namespace: str, key: str, ttl: int) -> bool:
+        """One INSERT in the common case (client assertions call this on every request)."""
         digest = f"{namespace}:{key}"[:128]
-        existing = db.session.get(SeenSignature, digest)
-        if existing is not None and existing.expires_at > _now():
-            return False
-        if existing is not None:
-            db.session.delete(existing)
-            db.session.flush()
-        db.session.add(SeenSignature(digest=digest, expires_at=_now() + timedelta(seconds=ttl)))
-        if not self._commit_ignoring_duplicates():
-            return False
-        self._purge(SeenSignature)
-        return True
+        now = _now()
+        expires_at = now + timedelta(seconds=ttl)
+        try:
+            db.session.execute(insert(SeenSignature).values(digest=digest, expires_at=expires_at))
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+        else:
+            self._purge(SeenSignature)
+            return True
+        # Seen before: accepted again only if that entry has expired (replaced in one UPDATE).
+        renewed = db.session.execute(
+            update(SeenSignature)
+            .where(SeenSignature.digest == digest, SeenSignature.expires_at <= now)
+            .values(expires_at=expires_at)
+        )
+        db.session.commit()
+        return bool(renewed.rowcount)  # type: ignore[attr-defined]
 
     def hit(self, namespace: str, key: str, window: int) -> tuple[int, int]:
         return self._counters.hit(f"{namespace}:{key}", window)

@@ -35,10 +35,10 @@ def test_metadata_rfc8414(client: FlaskClient) -> None:
     assert body["introspection_endpoint"] == "http://identity.test/introspect"
     assert body["revocation_endpoint"] == "http://identity.test/revoke"
     assert body["grant_types_supported"] == ["client_credentials"]
-    assert set(body["token_endpoint_auth_methods_supported"]) == {
-        "client_secret_basic",
-        "client_secret_post",
-    }
+    methods = {"client_secret_basic", "client_secret_post", "private_key_jwt"}
+    for endpoint in ("token", "introspection", "revocation"):
+        assert set(body[f"{endpoint}_endpoint_auth_methods_supported"]) == methods
+        assert body[f"{endpoint}_endpoint_auth_signing_alg_values_supported"] == ["RS256", "ES256"]
     assert "upstream:read" in body["scopes_supported"]
 
 

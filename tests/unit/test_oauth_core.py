@@ -15,6 +15,7 @@ from identity.core.http import Request, Response
 from identity.core.routes import Router
 from identity.errors import IdentityError, InvalidToken
 from identity.oauth.client_auth import ClientAuthentication
+from identity.oauth.errors import InvalidClient
 from identity.oauth.grant import ClientCredentialsGrant
 from identity.oauth.targets import ApiTargets
 from identity.oauth.token_management import TokenManagement
@@ -44,6 +45,16 @@ class FakeClients:
     def authenticate(self, client_id: str, secret: str) -> ClientRecord | None:
         record, expected = self.records.get(client_id, (None, None))
         return record if secret == expected else None
+
+    def refused(self, client_id: str | None) -> None:
+        """Counted in the audit log by the real service."""
+
+
+class FakeAssertions:
+    """``private_key_jwt`` is tested with real assertions in tests/http/test_private_key_jwt.py."""
+
+    def authenticate(self, assertion: str, client_id: str | None) -> ClientRecord:
+        raise InvalidClient("Invalid client assertion")
 
 
 class FakeTokens:
@@ -94,7 +105,7 @@ def tokens() -> FakeTokens:
 
 @pytest.fixture()
 def endpoints(tokens: FakeTokens) -> Endpoints:
-    auth = ClientAuthentication(FakeClients())  # type: ignore[arg-type]
+    auth = ClientAuthentication(FakeClients(), FakeAssertions())  # type: ignore[arg-type]
     registry = Registry.of([Api("identity", AUDIENCE, KNOWN_SCOPES, 3600, "RS256", builtin=True)])
     grant = ClientCredentialsGrant(auth, ApiTargets(lambda fresh: registry), tokens)  # type: ignore[arg-type]
     return Endpoints(Router(oauth.endpoints(grant, TokenManagement(auth, tokens))))  # type: ignore[arg-type]
