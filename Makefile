@@ -26,6 +26,8 @@ run: init ## Serve on 127.0.0.1:8000 with identity serve (SQLite, in-process cac
 browser-deps: ## Install Debian's chromium for the browser test (needs root; .ci/run calls it)
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
+# The deployment test (tests/deploy: compose.yaml with its own PostgreSQL and Redis) runs in the
+# SQLite pass only, when a Docker daemon answers (.ci/run starts one).
 test: $(STAMP) ## Run the suite on SQLite, then on PostgreSQL + Redis (browser test skips without chromium)
 	$(PY) -m pytest
 	IDENTITY_TEST_BACKEND=postgres $(PY) -m pytest
@@ -41,6 +43,10 @@ lint: $(STAMP) ## ruff (check + format), mypy, import-linter contracts (see pypr
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/hadolint Dockerfile
+
+constraints: $(STAMP) ## Re-pin the image's dependencies (constraints.txt) to the newest that pyproject.toml allows
+	CUSTOM_COMPILE_COMMAND="make constraints" $(VENV)/bin/pip-compile --quiet --upgrade --strip-extras --no-emit-index-url --no-emit-find-links \
+		--output-file constraints.txt pyproject.toml
 
 docs: $(STAMP) ## Build docs/ into site/ (mkdocs-material, strict)
 	$(PY) -m pip install -q -e '.[docs]'
@@ -58,4 +64,4 @@ load: $(STAMP) ## 60 s of mixed traffic on loopback (PostgreSQL + Redis when up)
 fuzz: $(STAMP) ## Longer schemathesis + hostile-input (Hypothesis) runs (FUZZ_EXAMPLES=200)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest tests/fuzz tests/hostile -q
 
-.PHONY: help install init run browser-deps test test-sqlite lint docs bench load fuzz
+.PHONY: help install init run browser-deps test test-sqlite lint constraints docs bench load fuzz

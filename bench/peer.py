@@ -2,7 +2,7 @@
 
 ``npm install oidc-provider@9`` runs once into ``bench/.cache/`` (git-ignored) and is reused;
 ``bench/oidc_provider.js`` serves client credentials with RS256 JWT access tokens on
-``node:cluster`` workers, loopback only. Before any measurement, ``check_rs256_token`` proves
+``node:cluster`` workers, loopback only. Before any measurement, ``check_token`` proves
 that an endpoint answers 200 with an RS256 JWT that verifies against the server's JWKS.
 """
 
@@ -84,18 +84,23 @@ def node_oidc_provider(client_id: str, client_secret: str) -> Iterator[tuple[str
         stop(proc)
 
 
-def check_rs256_token(
-    url: str, body: str, headers: dict[str, str], jwks_url: str | None, field: str
+def check_token(
+    url: str,
+    body: str,
+    headers: dict[str, str],
+    jwks_url: str | None,
+    field: str,
+    alg: str = "RS256",
 ) -> None:
-    """One request before measuring: 200 and an RS256 JWT in ``field`` (verified when a JWKS
+    """One request before measuring: 200 and an ``alg`` JWT in ``field`` (verified when a JWKS
     is given), so no row measures refusals or another algorithm."""
     response = httpx.post(url, content=body, headers=headers, timeout=30)
     if response.status_code != 200:
         raise RuntimeError(f"{url} answered {response.status_code}: {response.text[:300]}")
     token = response.json()[field]
-    alg = jwt.get_unverified_header(token).get("alg")
-    if alg != "RS256":
-        raise RuntimeError(f"{url} signed with {alg!r}, not RS256")
+    signed_with = jwt.get_unverified_header(token).get("alg")
+    if signed_with != alg:
+        raise RuntimeError(f"{url} signed with {signed_with!r}, not {alg}")
     if jwks_url is not None:
         key = jwt.PyJWKClient(jwks_url).get_signing_key_from_jwt(token)
-        jwt.decode(token, key.key, algorithms=["RS256"], options={"verify_aud": False})
+        jwt.decode(token, key.key, algorithms=[alg], options={"verify_aud": False})

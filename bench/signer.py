@@ -1,4 +1,4 @@
-"""RS256 signatures per second of the one signer, in-process, one core."""
+"""Signatures per second of the one signer, in-process, one core: RS256 and ES256."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from bench.harness import Row
 from identity.crypto import keys, signer
 
 
-def rs256_per_second(seconds: float = 3.0) -> float:
-    key = keys.generate_rsa_key(2048)
+def per_second(alg: str, seconds: float = 3.0) -> float:
+    key = keys.generate_key(alg)
     kid = keys.public_jwk(key.public_key())["kid"]
     claims = {
         "iss": "http://bench",
@@ -27,6 +27,10 @@ def rs256_per_second(seconds: float = 3.0) -> float:
     return count / (time.perf_counter() - start)
 
 
+def rs256_per_second(seconds: float = 3.0) -> float:
+    return per_second(keys.RS256, seconds)
+
+
 def run(ctx: dict[str, float]) -> list[Row]:
     per_core = rs256_per_second()
     ctx["rs256_per_core"] = per_core
@@ -39,4 +43,5 @@ def run(ctx: dict[str, float]) -> list[Row]:
             "sig/s",
             note="ceiling for token endpoints",
         ),
+        Row("ES256 signatures/s, in-process, 1 core", per_second(keys.ES256), "sig/s"),
     ]

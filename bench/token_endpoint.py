@@ -1,9 +1,10 @@
 """The signing endpoints beside node-oidc-provider 9 and the sign-only floor, interleaved.
 
-Our ``POST /access_token`` (``client_secret_basic``, and ``private_key_jwt`` with a fresh
-assertion per request: one RS256 verification more), ``POST /v1/inbox/tokens`` and
-``POST /inbox/token`` (one fresh RS256 signature per request) and three yardsticks, all up at
-once and measured in turn, round after round (``harness.interleaved``), with the same wrk settings:
+Our ``POST /access_token`` (``client_secret_basic``; ``private_key_jwt`` with a fresh
+assertion per request: one RS256 verification more; and ES256 for an API that chose it),
+``POST /v1/inbox/tokens`` and ``POST /inbox/token`` (one fresh signature per request) and
+three yardsticks, all up at once and measured in turn, round after round
+(``harness.interleaved``), with the same wrk settings:
 - node-oidc-provider 9 (node:cluster, 2 workers, RS256 JWT access tokens, same client id,
   secret and request body as ours): the peer;
 - a sign-only WSGI callable under the same granian settings: the server's floor, what is left
@@ -35,10 +36,12 @@ from bench.harness import (
     signing_row,
     wrk,
 )
-from bench.peer import check_rs256_token, node_oidc_provider
+from bench.peer import check_token, node_oidc_provider
 
 FORM = "application/x-www-form-urlencoded"
 BODY = "grant_type=client_credentials&scope=profile:read"
+ES256_AUDIENCE = "https://bench-es256.example"
+ES256_BODY = f"grant_type=client_credentials&scope=bench:read&resource={ES256_AUDIENCE}"
 PEER_WARMUP = 8  # seconds of discarded traffic before node-oidc-provider's first round
 # Assertions signed per second of measurement, before the client_secret_basic row of the round
 # has been measured; after it, 1.25 x that row (an assertion costs more, never less). Each is
@@ -52,9 +55,11 @@ def _basic(client_id: str, secret: str) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(raw).decode(), "Content-Type": FORM}
 
 
-def _post(url: str, headers: dict[str, str], body: str, field: str, jwks: str | None) -> Load:
+def _post(
+    url: str, headers: dict[str, str], body: str, field: str, jwks: str | None, alg: str = "RS256"
+) -> Load:
     """A checked endpoint's load: one verified request now, wrk when called."""
-    check_rs256_token(url, body, headers, jwks, field)
+    check_token(url, body, headers, jwks, field, alg)
 
     def load(warmup: int, seconds: int) -> WrkResult:
         return wrk(url, method="POST", body=body, headers=headers, duration=seconds, warmup=warmup)
@@ -110,6 +115,11 @@ def run(ctx: dict[str, float]) -> list[Row]:
     ):
         created = server.cli("clients", "create", "--name", "bench", "--scope", "profile:read")
         client_id, secret = str(created["client_id"]), str(created["client_secret"])
+        server.cli("apis", "add", "--name", "bench-es256", "--audience", ES256_AUDIENCE,
+                   "--scope", "bench:read", "--alg", "ES256")  # fmt: skip
+        es256 = server.cli("clients", "create", "--name", "bench-es256", "--api", "bench-es256",
+                           "--scope", "bench:read")  # fmt: skip
+        es256_auth = _basic(str(es256["client_id"]), str(es256["client_secret"]))
         customer, api_key = seed_inbox_callers(server)
         secret_row: dict[str, float] = {}  # the client_secret_basic row's latest req/s
         jwks = f"{server.base}/.well-known/jwks.json"
@@ -143,6 +153,14 @@ def run(ctx: dict[str, float]) -> list[Row]:
                         jwks,
                     ),
                     secret_row,
+                ),
+                "ours_es256": _post(
+                    f"{server.base}/access_token",
+                    es256_auth,
+                    ES256_BODY,
+                    "access_token",
+                    jwks,
+                    alg="ES256",
                 ),
                 "assertion": _assertion_load(server, jwks, secret_row),
                 "partner": _post(
@@ -182,6 +200,7 @@ def run(ctx: dict[str, float]) -> list[Row]:
             ctx,
             targeted=True,
         ),
+        row("POST /access_token, an ES256 API (resource=)", results["ours_es256"], ctx),
         _assertion_row(results["assertion"], results["ours"], ctx),
         row("POST /v1/inbox/tokens (API key)", results["partner"], ctx, targeted=True),
         row("POST /inbox/token (customer Bearer)", results["customer"], ctx),

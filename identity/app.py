@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -15,7 +14,7 @@ from identity.config import Settings
 from identity.container import build_services
 from identity.core.catalog import core_endpoints
 from identity.core.routes import Router
-from identity.extensions import SERVICES, api, migrate
+from identity.extensions import SERVICES, api
 from identity.http import errors as http_errors
 from identity.http import openapi
 from identity.http import strict as strict_input
@@ -70,7 +69,6 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         bound_round_trips(db.engine, settings.database_timeout)
-    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     api.ERROR_SCHEMA = ErrorSchema  # every operation documents the Infobip error shape
     # Invalid arguments are 400 BAD_REQUEST (docs/limits.md; webargs' default is 422): the
     # documented status and the raised one both follow.

@@ -22,6 +22,18 @@ from identity import DISTRIBUTION
 from identity.errors import IdentityError
 
 
+class _AreaGroup(AppGroup):
+    """Loads the area commands when a command line first needs them, not in every worker."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        _load_area_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        _load_area_commands()
+        return super().get_command(ctx, cmd_name)
+
+
 def _audit_as_cli() -> None:
     """Changes made by this command are audited as made by ``cli`` (one id per invocation)."""
     from identity.services.audit import acting_as
@@ -29,7 +41,7 @@ def _audit_as_cli() -> None:
     click.get_current_context().with_resource(acting_as("cli", f"cli-{os.urandom(8).hex()}"))
 
 
-identity_group = AppGroup("identity", help="Manage the identity service.", callback=_audit_as_cli)
+identity_group = _AreaGroup("identity", help="Manage the identity service.", callback=_audit_as_cli)
 
 # Area modules: each exposes ``commands`` (a list of click commands/groups).
 COMMAND_MODULES = (
@@ -91,7 +103,6 @@ def _load_area_commands() -> None:
 
 
 def register(app: Flask) -> None:
-    _load_area_commands()
     if "identity" not in app.cli.commands:
         app.cli.add_command(identity_group)
 
@@ -117,11 +128,17 @@ def __getattr__(name: str) -> Any:
 
 def _with_shown_defaults(command: click.Command) -> click.Command:
     """Click 8.3 marks "no default" with a sentinel that mkdocs-click prints as is
-    (``Sentinel.UNSET``); the docs show what the command gets: ``False`` for a flag, else none."""
+    (``Sentinel.UNSET``); the docs show what the command gets: ``False`` for a flag, else none.
+    An empty default is shown as ``""`` (mkdocs-click would print an empty code span), a
+    required option as ``required`` (it would print ``_required``)."""
     for param in command.params:
-        if repr(param.default) == "Sentinel.UNSET":
+        if param.required and isinstance(param, click.Option):
+            param.required, param.default = False, "required"
+        elif repr(param.default) == "Sentinel.UNSET":
             flag = isinstance(param, click.Option) and param.is_flag
             param.default = False if flag and not param.multiple else None
+        elif param.default == "":
+            param.default = '""'
     if command.add_help_option:  # made afresh per context, with the sentinel: list it ourselves
         command.add_help_option = False
         shown = "Show this message and exit."

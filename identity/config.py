@@ -31,6 +31,7 @@ from urllib.parse import urlparse
 from identity.errors import ConfigError
 
 INSTANCE_DIR = Path(os.environ.get("IDENTITY_INSTANCE_DIR", "instance"))
+SECRETS_FILE = INSTANCE_DIR / "secrets.env"
 
 
 def _url(value: str) -> str:
@@ -563,7 +564,7 @@ class Settings:
         """Environment (plus instance/secrets.env and .env, never overriding it) → Settings."""
         env = dict(os.environ if environ is None else environ)
         if environ is None:
-            for extra in (INSTANCE_DIR / "secrets.env", Path(".env")):
+            for extra in (SECRETS_FILE, Path(".env")):
                 for key, value in _read_env_file(extra).items():
                     env.setdefault(key, value)
         return cls.from_mapping(env, overrides)
@@ -698,7 +699,7 @@ def generate_secrets() -> dict[str, str]:
 
 def ensure_secrets_file(path: Path | None = None) -> list[str]:
     """Write generated secrets the environment lacks to instance/secrets.env (mode 0600)."""
-    path = path or INSTANCE_DIR / "secrets.env"
+    path = path or SECRETS_FILE
     existing = _read_env_file(path)
     missing = {
         k: v for k, v in generate_secrets().items() if k not in existing and not os.environ.get(k)

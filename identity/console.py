@@ -52,11 +52,11 @@ def _run_cli() -> None:
         create_app=_create_app, set_debug_flag=False, load_dotenv_defaults=False
     )
     if sys.argv[1:2] == ["init"]:
-        from identity.config import ensure_secrets_file
+        from identity.config import SECRETS_FILE, ensure_secrets_file
 
-        created = ensure_secrets_file()
+        created = ensure_secrets_file(SECRETS_FILE)
         if created:
-            click.echo(f"generated {', '.join(created)} into instance/secrets.env", err=True)
+            click.echo(f"generated {', '.join(created)} into {SECRETS_FILE.resolve()}", err=True)
     with _database_errors():
         build_cli().main(prog_name="identity", obj=script_info)
 

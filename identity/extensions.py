@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
-from flask_migrate import Migrate
 from flask_smorest import Api
 
 if TYPE_CHECKING:
     from identity.container import Services
 
 SERVICES = "identity.services"
-migrate = Migrate()
 api = Api()
 
 

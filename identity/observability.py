@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 import logging
@@ -48,13 +49,18 @@ def configure_logging(level: str) -> None:
     logging.getLogger("authlib").setLevel(max(logging.INFO, root.level))
 
 
+_REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+
 def request_id() -> str:
-    return getattr(g, "request_id", "-")
+    """The id of the request this thread is answering ("-" outside one)."""
+    return _REQUEST_ID.get()
 
 
 def bind_request_id(rid: str) -> None:
-    """This request's id, for log lines written while answering it (app context), and traces."""
-    g.request_id = rid
+    """This request's id, for log lines written while answering it, and traces; no
+    framework needed (the cores' requests and Flask's alike)."""
+    _REQUEST_ID.set(rid)
     tracing.tag_request_id(rid)
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from flask import Flask, current_app
-from flask_migrate import upgrade
 from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -14,13 +14,18 @@ from identity.extensions import services
 from identity.models.base import db
 from identity.storage.shared import FallbackShared
 
+MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger("identity.startup")
 
 
 def initialise(dev_inbox_app: bool = False) -> list[str]:
     """``identity init``: apply every migration, then ensure an active signing key; on a fresh
     embedded (SQLite) install, with ``dev_inbox_app``, a local-development inbox app too."""
-    upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
+    from flask_migrate import Migrate, upgrade  # alembic: loaded by `identity init` only
+
+    if "migrate" not in current_app.extensions:
+        Migrate(current_app, db, directory=str(MIGRATIONS))
+    upgrade(directory=str(MIGRATIONS), revision="heads")
     lines = ["database migrated"]
     kid = services().keys.ensure()
     lines.append(f"created signing key {kid}" if kid else "key ring present")

@@ -9,6 +9,7 @@ request id and the route go on the request's span. Usage: docs/operations-and-pr
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -18,6 +19,15 @@ from identity.errors import ConfigError
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 REQUEST_ID_ATTRIBUTE = "identity.request_id"
 SERVICE_NAME = "identity"
+# What the `otel` extra brings (pyproject.toml): checked before anything of it is imported.
+_EXTRA = (
+    "opentelemetry.sdk",
+    "opentelemetry.exporter.otlp.proto.http",
+    "opentelemetry.instrumentation.wsgi",
+    "opentelemetry.instrumentation.sqlalchemy",
+    "opentelemetry.instrumentation.redis",
+    "opentelemetry.instrumentation.httpx",
+)
 
 
 class _State:
@@ -47,13 +57,14 @@ def install_from_environ(environ: Mapping[str, str] = os.environ) -> None:
     """Start tracing once per process when the environment asks for it."""
     if active() or not enabled(environ):
         return
-    try:
-        from opentelemetry.sdk.trace.export import BatchSpanProcessor
-    except ImportError:
+    missing = [name for name in _EXTRA if importlib.util.find_spec(name) is None]
+    if missing:
         raise ConfigError(
             "OTEL_TRACES_EXPORTER",
-            "traces need the otel extra: pip install 'msgstack-identity[otel]'",
-        ) from None
+            f"traces need the otel extra (no {missing[0]}): pip install 'msgstack-identity[otel]'",
+        )
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
     install([BatchSpanProcessor(exporter) for exporter in _exporters(environ)])
 
 

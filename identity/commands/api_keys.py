@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from identity import limits
 from identity.cli import emit
 from identity.extensions import services
 
@@ -17,7 +18,7 @@ def api_keys_group() -> None:
 @api_keys_group.command("create")
 @click.option("--name", required=True, help="Who the key is for, for people.")
 @click.option("--scope", default="", help='Scopes, space separated, e.g. "profile:read".')
-@click.option("--expires-in", type=click.IntRange(1), default=None, help="Seconds until expiry.")
+@click.option("--expires-in", type=int, help=f"Until expiry, {limits.API_KEY_EXPIRES_IN.rule()}.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 @with_appcontext
 def create(name: str, scope: str, expires_in: int | None, as_json: bool) -> None:

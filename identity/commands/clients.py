@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from identity import limits
 from identity.cli import emit, fail, refusals_as_errors
 from identity.extensions import services
 from identity.scopes import BUILTIN_API
@@ -40,7 +41,9 @@ def _auth(method: str, jwks_file: Path | None, jwks_uri: str | None) -> ClientAu
 @click.option("--name", required=True, help="Who the client is, for people.")
 @click.option("--scope", default="", help='Allowed scopes, space separated, e.g. "admin".')
 @click.option("--api", default=BUILTIN_API, show_default=True, help="The API the scopes are on.")
-@click.option("--lifetime", type=click.IntRange(60), default=None, help="Token lifetime (s).")
+@click.option(
+    "--lifetime", type=int, help=f"Cap on its tokens' lifetime, {limits.CLIENT_LIFETIME.rule()}."
+)
 @click.option(
     "--auth",
     "method",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from identity import limits
 from identity.cli import emit
 from identity.crypto.keys import ALGORITHMS, RS256
 from identity.extensions import services
@@ -49,7 +50,8 @@ def list_keys(as_json: bool) -> None:
     "--promote-after",
     type=int,
     default=None,
-    help="Seconds before the new key signs (default IDENTITY_KEY_PROMOTE_AFTER).",
+    help="Delay before the new key signs, "
+    f"{limits.KEY_PROMOTE_AFTER.rule()} (default IDENTITY_KEY_PROMOTE_AFTER).",
 )
 @ALG
 @click.option("--json", "as_json", is_flag=True)
@@ -57,7 +59,7 @@ def list_keys(as_json: bool) -> None:
 def rotate(promote_after: int | None, alg: str, as_json: bool) -> None:
     """Pre-publish a new key in JWKS; it becomes active after the delay."""
     delay = services().settings.key_promote_after if promote_after is None else promote_after
-    kid = services().keys.rotate(max(0, delay), alg)
+    kid = services().keys.rotate(delay, alg)
     emit(
         {"kid": kid, "alg": alg, "promote_after": delay},
         as_json,

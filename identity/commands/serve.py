@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from typing import Any
 
 import click
 from click.core import ParameterSource
@@ -28,6 +29,19 @@ DEFAULT_BIND = "127.0.0.1:8000"
 # connection while holding an admission.
 DEFAULT_THREADS = 15
 GRACE_SECONDS = 20  # SIGTERM: in-flight requests get this long before workers are killed
+
+
+class OptionError(click.ClickException):
+    """A bad option or variable: one line naming it, exit code 2, under any click entry point
+    (``identity serve`` and ``flask --app wsgi identity serve`` alike), never a usage block."""
+
+    exit_code = 2
+
+    def __init__(self, error: ConfigError) -> None:
+        super().__init__(str(error))
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"identity: {self.message}", err=True)
 
 
 def _source(ctx: click.Context, param: click.Parameter) -> str:
@@ -47,16 +61,18 @@ def parse_bind(bind: str, name: str = "--bind") -> tuple[str, int]:
 
 
 def _bind(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, int]:
-    return parse_bind(value, _source(ctx, param))
+    try:
+        return parse_bind(value, _source(ctx, param))
+    except ConfigError as exc:
+        raise OptionError(exc) from None
 
 
 def _count(ctx: click.Context, param: click.Parameter, value: str) -> int:
     """A whole number >= 1; otherwise one line naming the option or variable (exit code 2)."""
     text = str(value).strip()
     if not text.isdigit() or int(text) < 1:
-        raise ConfigError(
-            _source(ctx, param), f"must be a whole number of at least 1, not {text!r}"
-        )
+        problem = f"must be a whole number of at least 1, not {text!r}"
+        raise OptionError(ConfigError(_source(ctx, param), problem))
     return int(text)
 
 

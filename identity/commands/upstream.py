@@ -8,6 +8,7 @@ from typing import Any
 import click
 from flask.cli import with_appcontext
 
+from identity import limits
 from identity.broker.model import METHODS
 from identity.cli import emit, fail
 from identity.extensions import services
@@ -38,9 +39,9 @@ def upstream_group() -> None:
 @click.option("--client-id", default=None, help="oauth2 client id.")
 @click.option("--account-key", default=None, help="exchange account key.")
 @click.option("--secret-stdin", is_flag=True, help="Read the password / secret / API key.")
-@click.option("--lifetime", type=click.IntRange(1), default=None, help="Token lifetime (s).")
-@click.option("--connect-timeout", type=click.FloatRange(0.01, 120), default=None)
-@click.option("--read-timeout", type=click.FloatRange(0.01, 120), default=None)
+@click.option("--lifetime", type=int, help=f"Token lifetime, {limits.UPSTREAM_LIFETIME.rule()}.")
+@click.option("--connect-timeout", type=float, help=limits.UPSTREAM_TIMEOUT.rule())
+@click.option("--read-timeout", type=float, help=limits.UPSTREAM_TIMEOUT.rule())
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 @with_appcontext
 def add(secret_stdin: bool, as_json: bool, **options: Any) -> None:

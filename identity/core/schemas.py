@@ -84,15 +84,15 @@ class HealthSchema(Schema):
 
 
 class JwkSchema(Schema):
-    kty = fields.String(required=True)
-    kid = fields.String(required=True)
+    kty = fields.String(required=True, metadata={"description": "RSA or EC"})
+    kid = fields.String(required=True, metadata={"description": "RFC 7638 thumbprint"})
     use = fields.String()
-    alg = fields.String()
-    n = fields.String()
-    e = fields.String()
-    crv = fields.String()
-    x = fields.String()
-    y = fields.String()
+    alg = fields.String(metadata={"description": "RS256 (RSA) or ES256 (EC)"})
+    n = fields.String(metadata={"description": "RSA"})
+    e = fields.String(metadata={"description": "RSA"})
+    crv = fields.String(metadata={"description": "EC: P-256"})
+    x = fields.String(metadata={"description": "EC"})
+    y = fields.String(metadata={"description": "EC"})
 
 
 class JwksSchema(Schema):

@@ -14,9 +14,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from identity import limits
 from identity.crypto.keys import ALGORITHMS, RS256
 from identity.extensions import services
-from identity.http.schemas import ErrorSchema
+from identity.http.schemas import ErrorSchema, within
 from identity.http.security import require
 from identity.scopes import BUILTIN_API
 from identity.services.clients import (
@@ -40,12 +41,12 @@ def _no_store(response: Response) -> Response:
 
 # --- schemas -------------------------------------------------------------------------------
 class ClientCreateSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(1, 200))
-    scope = fields.String(load_default="", validate=validate.Length(0, 2000))
+    name = fields.String(required=True, validate=within(limits.CLIENT_NAME))
+    scope = fields.String(load_default="", validate=within(limits.SCOPE))
     api = fields.String(
         load_default=BUILTIN_API, metadata={"description": "the API the scope is on"}
     )
-    lifetime = fields.Integer(validate=validate.Range(60, 86400), allow_none=True)
+    lifetime = fields.Integer(validate=within(limits.CLIENT_LIFETIME), allow_none=True)
     auth = fields.String(load_default=SECRET, validate=validate.OneOf([SECRET, PRIVATE_KEY_JWT]))
     jwks = fields.Dict(metadata={"description": "public JWK Set (private_key_jwt)"})
     jwks_uri = fields.String(validate=validate.Length(1, 2000))
@@ -98,9 +99,9 @@ class ClientListSchema(Schema):
 
 
 class ApiKeyCreateSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(1, 200))
-    scope = fields.String(load_default="", validate=validate.Length(0, 2000))
-    expires_in = fields.Integer(validate=validate.Range(1, 10 * 365 * 86400), allow_none=True)
+    name = fields.String(required=True, validate=within(limits.API_KEY_NAME))
+    scope = fields.String(load_default="", validate=within(limits.SCOPE))
+    expires_in = fields.Integer(validate=within(limits.API_KEY_EXPIRES_IN), allow_none=True)
 
 
 class ApiKeySchema(Schema):
@@ -141,7 +142,7 @@ ALG = fields.String(load_default=RS256, validate=validate.OneOf(ALGORITHMS))
 
 
 class RotateSchema(Schema):
-    promote_after = fields.Integer(validate=validate.Range(0, 365 * 86400), allow_none=True)
+    promote_after = fields.Integer(validate=within(limits.KEY_PROMOTE_AFTER), allow_none=True)
     alg = ALG
 
 

@@ -14,10 +14,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from identity import limits
 from identity.broker.model import METHODS
 from identity.core.broker import UPSTREAM_READ
 from identity.extensions import services
-from identity.http.schemas import ErrorSchema
+from identity.http.schemas import ErrorSchema, within
 from identity.http.security import require
 from identity.services.upstream import NewConnection, UpstreamService
 
@@ -52,9 +53,9 @@ class ConnectionCreateSchema(Schema):
     username = fields.String(validate=validate.Length(1, 255), allow_none=True)
     client_id = fields.String(validate=validate.Length(1, 255), allow_none=True)
     secret = fields.String(load_only=True, validate=validate.Length(1, 4096), allow_none=True)
-    lifetime = fields.Integer(validate=validate.Range(1, 86400 * 30), allow_none=True)
-    connect_timeout = fields.Float(validate=validate.Range(0.01, 120), allow_none=True)
-    read_timeout = fields.Float(validate=validate.Range(0.01, 120), allow_none=True)
+    lifetime = fields.Integer(validate=within(limits.UPSTREAM_LIFETIME), allow_none=True)
+    connect_timeout = fields.Float(validate=within(limits.UPSTREAM_TIMEOUT), allow_none=True)
+    read_timeout = fields.Float(validate=within(limits.UPSTREAM_TIMEOUT), allow_none=True)
     account_key = fields.String(validate=validate.Length(1, 64), allow_none=True)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
+
+from identity.limits import Bounds
 
 
 class MetadataSchema(Schema):
@@ -45,3 +47,10 @@ class OAuthErrorSchema(Schema):
 
     error = fields.String(required=True)
     error_description = fields.String()
+
+
+def within(bounds: Bounds) -> validate.Validator:
+    """The validator of a bound declared in ``identity.limits`` (text by its length)."""
+    if bounds.unit == "characters":
+        return validate.Length(int(bounds.low), int(bounds.high))
+    return validate.Range(bounds.low, bounds.high)

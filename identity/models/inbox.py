@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Integer, String, Text
+from sqlalchemy import Boolean, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from identity.models.base import db
@@ -13,6 +13,16 @@ from identity.models.types import UTCDateTime, utcnow
 
 class InboxApp(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "inbox_apps"
+    # At most one default app, whatever runs concurrently (migration 0003).
+    __table_args__ = (
+        Index(
+            "uq_inbox_apps_one_default",
+            "is_default",
+            unique=True,
+            postgresql_where=text("is_default"),
+            sqlite_where=text("is_default"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
+from identity import limits
+from identity.cache import MISSING, TTLCache
 from identity.crypto.hashing import hash_secret, matches
 from identity.errors import BadRequest, NotFound, Unauthorized
 from identity.models import ApiKey
@@ -60,28 +60,27 @@ class _Snapshot:
     scope: str
     expires_at: datetime | None
     revoked_at: datetime | None
-    fetched_at: float
 
 
 class ApiKeyService:
     def __init__(self, pepper: str, audit: AuditLog, cache_seconds: float = 0.0) -> None:
         self._pepper = pepper
         self._audit = audit
-        self._cache_seconds = cache_seconds
-        self._snapshots: dict[str, _Snapshot] = {}
-        self._touched: dict[str, float] = {}
-        self._lock = threading.Lock()
+        self._snapshots: TTLCache[str, _Snapshot] = TTLCache(cache_seconds, 10_000)
+        self._touched: TTLCache[str, bool] = TTLCache(LAST_USED_EVERY, 10_000)
 
     def __repr__(self) -> str:
         return "ApiKeyService(***)"
 
     def create(self, name: str, scope: str, expires_in: int | None = None) -> CreatedApiKey:
-        if not name.strip():
-            raise BadRequest("name is required", {"name": ["required"]})
+        limits.check(
+            "Invalid API key",
+            name=(limits.API_KEY_NAME, name.strip()),
+            scope=(limits.SCOPE, scope),
+            expires_in=(limits.API_KEY_EXPIRES_IN, expires_in),
+        )
         if scope_errors(scope):
             raise BadRequest("Unknown scope", scope_errors(scope))
-        if expires_in is not None and expires_in <= 0:
-            raise BadRequest("expires_in must be positive", {"expires_in": ["must be positive"]})
         lookup = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)  # 256 bits
         key = f"{PREFIX}{lookup}_{secret}"
@@ -122,7 +121,7 @@ class ApiKeyService:
         """The row by lookup prefix; kept in-process briefly so that a key is not a database
         read per request (revocation here applies at once, elsewhere within the cache time)."""
         cached = self._snapshots.get(lookup)
-        if cached is not None and time.monotonic() - cached.fetched_at < self._cache_seconds:
+        if cached is not MISSING:
             return cached
         row = db.session.scalar(select(ApiKey).where(ApiKey.lookup == lookup))
         if row is None:
@@ -134,20 +133,14 @@ class ApiKeyService:
             row.scope,
             row.expires_at,
             row.revoked_at,
-            time.monotonic(),
         )
-        with self._lock:
-            if len(self._snapshots) > 10_000:
-                self._snapshots.clear()
-            self._snapshots[lookup] = snapshot
+        self._snapshots.put(lookup, snapshot)
         return snapshot
 
     def _touch(self, key_id: str, now: datetime) -> None:
-        with self._lock:
-            last = self._touched.get(key_id, 0.0)
-            if time.monotonic() - last < LAST_USED_EVERY:
-                return
-            self._touched[key_id] = time.monotonic()
+        if self._touched.get(key_id) is not MISSING:
+            return
+        self._touched.put(key_id, True)
         db.session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
         db.session.commit()
 
@@ -162,6 +155,5 @@ class ApiKeyService:
             row.revoked_at = datetime.now(UTC)
             self._audit.record("api_key.revoke", f"api_key:{row.id}")
             db.session.commit()
-        with self._lock:
-            self._snapshots.pop(row.lookup, None)
+        self._snapshots.pop(row.lookup)
         return row

@@ -263,6 +263,7 @@ class ApiService:
     def ensure_keys(self) -> builtins.list[str]:
         """An active key for every algorithm an API uses (``identity init``)."""
         algs = {api.alg for api in self.list()} - {RS256}
+        db.session.commit()  # end the read transaction before the key ring's own
         return [kid for alg in sorted(algs) if (kid := self.keys.ensure(alg))]
 
     # --- helpers ------------------------------------------------------------------------------

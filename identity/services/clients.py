@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +18,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from identity import limits
+from identity.cache import MISSING, TTLCache
 from identity.crypto.client_jwks import InvalidJwks, PublicKey, parse_jwks
 from identity.crypto.hashing import hash_secret, matches, random_secret
 from identity.errors import BadRequest, Conflict, NotFound
@@ -214,10 +214,8 @@ class ClientService:
         self._pepper = pepper
         self._apis = apis
         self._audit = audit
-        self._cache_seconds = cache_seconds
         self._allow_insecure = allow_insecure_jwks_uri
-        self._cache: dict[str, tuple[ClientRecord | None, float]] = {}
-        self._lock = threading.Lock()
+        self._cache: TTLCache[str, ClientRecord | None] = TTLCache(cache_seconds, 10_000)
         apis.on_change(self.forget_all)  # API scopes and removals change grants
 
     def __repr__(self) -> str:
@@ -231,19 +229,17 @@ class ClientService:
 
     def lookup(self, client_id: str) -> ClientRecord | None:
         """The client with this id, enabled or not (cached like ``get``)."""
+        cached = self._cache.get(client_id)  # only valid ids are ever cached
+        if cached is not MISSING:
+            return cached
         if not client_id or len(client_id) > 64 or not client_id.isprintable():
             return None  # e.g. NUL, which PostgreSQL refuses in a query parameter
-        now = time.monotonic()
-        cached = self._cache.get(client_id)
-        if cached is not None and now - cached[1] < self._cache_seconds:
-            return cached[0]
+        return self._cache.get_or_load(client_id, self._load)
+
+    def _load(self, client_id: str) -> ClientRecord | None:
         row = db.session.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id))
         record = _record(row) if row is not None else None
         db.session.commit()  # end the read transaction
-        with self._lock:
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[client_id] = (record, now)
         return record
 
     def authenticate(self, client_id: str, secret: str) -> ClientRecord | None:
@@ -297,11 +293,13 @@ class ClientService:
         stored only as a hash."""
         auth = auth or ClientAuth()
         name = name.strip()
-        if not name or len(name) > 200:
-            raise BadRequest("name is required", {"name": ["1-200 characters"]})
+        limits.check(
+            "Invalid client",
+            name=(limits.CLIENT_NAME, name),
+            scope=(limits.SCOPE, scope),
+            lifetime=(limits.CLIENT_LIFETIME, lifetime),
+        )
         api_id, scope = self._grantable(api, scope)
-        if lifetime is not None and lifetime < 60:
-            raise BadRequest("lifetime too short", {"lifetime": ["at least 60 seconds"]})
         jwks, jwks_uri = self._keys_of(auth)
         client_id = new_client_id()
         secret = random_secret(32) if auth.method == SECRET else None  # 256 bits
@@ -426,9 +424,7 @@ class ClientService:
         return row
 
     def forget(self, client_id: str) -> None:
-        with self._lock:
-            self._cache.pop(client_id, None)
+        self._cache.pop(client_id)
 
     def forget_all(self) -> None:
-        with self._lock:
-            self._cache.clear()
+        self._cache.clear()

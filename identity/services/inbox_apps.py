@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import builtins
 import re
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from identity.cache import TTLCache
 from identity.config import Settings
 from identity.crypto.inbox_formats import VENDORS, Vendor
 from identity.crypto.key_import import KeyImportError, import_key
@@ -30,6 +30,7 @@ from identity.models.base import db
 from identity.models.inbox import InboxApp
 from identity.models.types import utcnow
 from identity.services.audit import AuditLog
+from identity.storage.transactions import Contended, retrying
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 NAME_RULE = "1-100 characters: letters, digits, '.', '_', '-'"
@@ -129,8 +130,9 @@ class InboxApps:
         # The inbox endpoints must cost about one signature: apps are remembered in this
         # process as clients are (IDENTITY_CLIENT_CACHE_SECONDS); a change made here is seen
         # at once, one made elsewhere within that time.
-        self._cache_seconds = settings.client_cache_seconds
-        self._resolved: dict[str | None, tuple[ResolvedApp, float]] = {}
+        self._resolved: TTLCache[str | None, ResolvedApp] = TTLCache(
+            settings.client_cache_seconds, 1000
+        )
 
     def __repr__(self) -> str:
         return "InboxApps(***)"
@@ -139,27 +141,37 @@ class InboxApps:
     def add(self, new: NewInboxApp) -> ResolvedApp:
         vendor = self._validate(new)
         imported = None if new.own_key else self._import(vendor, new.key)
-        first = db.session.scalar(select(InboxApp.id).limit(1)) is None
-        if new.default:
-            db.session.execute(update(InboxApp).values(is_default=False))
-        row = InboxApp(
-            name=new.name,
-            vendor=vendor.name,
-            api_key=new.api_key,
-            own_key=new.own_key,
-            key_sealed=self._box.seal(imported.material) if imported else None,
-            key_description=imported.description if imported else None,
-            lifetime=new.lifetime,
-            is_default=new.default or first,  # the first app answers requests without "app"
-        )
-        db.session.add(row)
-        self._audit.record("inbox_app.create", f"inbox_app:{new.name}")
-        try:
-            db.session.commit()
-            self._resolved.clear()
-        except IntegrityError:
-            db.session.rollback()
-            raise Conflict(f"Inbox app {new.name!r} already exists") from None
+        sealed = self._box.seal(imported.material) if imported else None
+
+        def insert() -> InboxApp:
+            first = db.session.scalar(select(InboxApp.id).limit(1)) is None
+            if new.default:  # only the current default row is locked: no lock-order deadlock
+                db.session.execute(
+                    update(InboxApp).where(InboxApp.is_default).values(is_default=False)
+                )
+            row = InboxApp(
+                name=new.name,
+                vendor=vendor.name,
+                api_key=new.api_key,
+                own_key=new.own_key,
+                key_sealed=sealed,
+                key_description=imported.description if imported else None,
+                lifetime=new.lifetime,
+                is_default=new.default or first,  # the first app answers requests without "app"
+            )
+            db.session.add(row)
+            self._audit.record("inbox_app.create", f"inbox_app:{new.name}")
+            try:
+                db.session.commit()
+            except IntegrityError:
+                db.session.rollback()
+                if self._row(new.name) is not None:
+                    raise Conflict(f"Inbox app {new.name!r} already exists") from None
+                raise Contended() from None  # another default won (one-default index): again
+            return row
+
+        row = retrying(insert)
+        self._resolved.clear()
         return ResolvedApp.of(row)
 
     def list(self) -> list[ResolvedApp]:
@@ -209,15 +221,7 @@ class InboxApps:
     # --- resolution ---------------------------------------------------------------------------
     def resolve(self, name: str | None) -> ResolvedApp:
         """The app that signs: ``name``, or the default; 404 unknown, 503 none configured."""
-        now = time.monotonic()
-        cached = self._resolved.get(name)
-        if cached is not None and now - cached[1] < self._cache_seconds:
-            return cached[0]
-        app = self._resolve_now(name)
-        if len(self._resolved) > 1000:
-            self._resolved.clear()
-        self._resolved[name] = (app, now)
-        return app
+        return self._resolved.get_or_load(name, self._resolve_now)
 
     def _resolve_now(self, name: str | None) -> ResolvedApp:
         query = select(InboxApp).where(

@@ -12,6 +12,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from identity import limits
 from identity.crypto import signer
 from identity.crypto.keyring import KeyRecord, KeyRing, KeyState
 from identity.crypto.keys import RS256, PublicKey
@@ -23,6 +24,7 @@ from identity.storage.keys import DatabaseKeyStore
 
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
+RELOAD_BACKOFF = 30.0  # seconds between tries to re-read the ring while the database fails
 
 
 def system_clock() -> datetime:
@@ -56,7 +58,7 @@ class KeyService:
         self._cache_seconds = cache_seconds
         self.clock = clock
         self._ring: KeyRing | None = None
-        self._loaded_at = 0.0
+        self._fresh_until = 0.0  # monotonic time until which the held ring is used as is
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -66,9 +68,10 @@ class KeyService:
     def ring(self) -> KeyRing:
         """The cached ring, re-read when older than ``cache_seconds``. While one thread
         re-reads, or when the database does not answer, the ring already held keeps serving:
-        signing needs no database round trip (and never queues behind a silent one)."""
+        signing needs no database round trip (and never queues behind a silent one). After a
+        failed re-read the next try waits ``RELOAD_BACKOFF``, so few requests pay for one."""
         ring = self._ring
-        if ring is not None and time.monotonic() - self._loaded_at <= self._cache_seconds:
+        if ring is not None and time.monotonic() < self._fresh_until:
             return ring
         if ring is not None and not self._lock.acquire(blocking=False):
             return ring  # another thread is re-reading it
@@ -76,15 +79,16 @@ class KeyService:
             self._lock.acquire()
         try:
             ring = KeyRing(self._store.load(), self._max_ttl, self._leeway)
+            fresh_for = float(self._cache_seconds)
         except (OperationalError, InterfaceError) as exc:
             if self._ring is None:
                 raise
             db.session.rollback()
             log.warning("key ring not re-read (%s); serving the one held", type(exc).__name__)
-            ring = self._ring
+            ring, fresh_for = self._ring, max(self._cache_seconds, RELOAD_BACKOFF)
         finally:
             self._lock.release()
-        self._ring, self._loaded_at = ring, time.monotonic()
+        self._ring, self._fresh_until = ring, time.monotonic() + fresh_for
         return ring
 
     def refresh(self) -> None:
@@ -159,6 +163,7 @@ class KeyService:
         The "no next key yet" check reads the database under a lock, not this worker's cached
         ring: two rotations in a row (any workers, any instances) give 201 then 409.
         """
+        limits.check("Invalid rotation", promote_after=(limits.KEY_PROMOTE_AFTER, promote_after))
         now = self.clock()
 
         def refuse_second_next(records: list[KeyRecord]) -> None:

@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from identity.cache import MISSING, TTLCache
+
 STAMP_TRUST_SECONDS = 30.0
 
 
@@ -26,25 +28,17 @@ class VerifiedTokens:
 
     def __init__(self, leeway: int, max_entries: int = 10_000) -> None:
         self._leeway = leeway
-        self._max = max_entries
-        self._entries: dict[str, tuple[str, dict[str, Any]]] = {}
-        self._lock = threading.Lock()
+        # Wall-clock deadlines: an entry lives until its token's exp (+ leeway), no longer.
+        self._entries: TTLCache[str, tuple[str, dict[str, Any]]] = TTLCache(
+            0, max_entries, clock=time.time
+        )
 
     def get(self, token: str) -> tuple[str, dict[str, Any]] | None:
         entry = self._entries.get(token)
-        if entry is None:
-            return None
-        if time.time() > float(entry[1]["exp"]) + self._leeway:
-            with self._lock:
-                self._entries.pop(token, None)
-            return None
-        return entry
+        return None if entry is MISSING else entry
 
     def put(self, token: str, typ: str, claims: dict[str, Any]) -> None:
-        with self._lock:
-            if len(self._entries) >= self._max:
-                self._entries.clear()  # bounded memory; refilled by the next verifications
-            self._entries[token] = (typ, claims)
+        self._entries.put(token, (typ, claims), until=float(claims["exp"]) + self._leeway)
 
 
 class RevocationCache:
@@ -54,45 +48,43 @@ class RevocationCache:
         ttl: float,
         max_entries: int = 50_000,
         version: Callable[[], object] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._lookup = lookup
         self._ttl = ttl
         self._max = max_entries
         self._version = version
-        # jti -> (when the store last said "not revoked", the probe's version at that moment)
-        self._checked: dict[str, tuple[float, object]] = {}
+        # jti -> the probe's version when the store last said "not revoked", trusted for ttl
+        # seconds (with a probe: while the version holds, at most STAMP_TRUST_SECONDS)
+        self._checked: TTLCache[str, object] = TTLCache(ttl, max_entries, clock)
+        self._clock = clock
+        self._trust = STAMP_TRUST_SECONDS if version is not None else ttl
         self._revoked: set[str] = set()
         self._lock = threading.Lock()
 
     def is_revoked(self, jti: str, fresh: bool = False) -> bool:
         if jti in self._revoked:
             return True
-        now = time.monotonic()
-        # Read before asking the store: a revocation committed after this read changes the
-        # version, so the answer below is never trusted past it.
-        version = self._version() if self._version is not None else None
-        checked = self._checked.get(jti)
-        if checked is not None:
-            age = now - checked[0]
-            if self._version is not None:
-                if checked[1] == version and age < STAMP_TRUST_SECONDS:
-                    return False
-            elif not fresh and age < self._ttl:
+        if self._version is None:
+            version = None
+            if not fresh and self._checked.get(jti) is not MISSING:
                 return False
+        else:
+            # Read before asking the store: a revocation committed after this read changes
+            # the version, so the answer below is never trusted past it.
+            version = self._version()
+            if self._checked.get(jti) == version:
+                return False
+        now = self._clock()  # the answer's age counts from before the store is asked
         revoked = self._lookup(jti)
-        with self._lock:
-            if len(self._checked) >= self._max:
-                self._checked.clear()
-            if revoked:
-                self._checked.pop(jti, None)
-                if len(self._revoked) < self._max:
-                    self._revoked.add(jti)
-            elif self._ttl > 0 or self._version is not None:
-                self._checked[jti] = (now, version)
+        if revoked:
+            self.mark_revoked(jti)
+        elif self._trust > 0:
+            self._checked.put(jti, version, until=now + self._trust)
         return revoked
 
     def mark_revoked(self, jti: str) -> None:
+        self._checked.pop(jti)
         with self._lock:
-            self._checked.pop(jti, None)
             if len(self._revoked) < self._max:
                 self._revoked.add(jti)

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from identity import limits
 from identity.admission import Admission
 from identity.broker import Broker, BrokerPolicy, ConnectionSpec, Token
 from identity.broker.model import METHODS
@@ -99,12 +100,13 @@ def _validate(new: NewConnection) -> None:
     for field in REQUIRED.get(new.method, ()):
         if not getattr(new, field):
             errors[field] = [f"required for method {new.method}"]
-    if new.lifetime is not None and new.lifetime < 1:
-        errors["lifetime"] = ["must be at least 1"]
-    for field in ("connect_timeout", "read_timeout"):
-        value = getattr(new, field)
-        if value is not None and not 0 < value <= 120:
-            errors[field] = ["must be between 0 and 120 seconds"]
+    for field, bounds in (
+        ("lifetime", limits.UPSTREAM_LIFETIME),
+        ("connect_timeout", limits.UPSTREAM_TIMEOUT),
+        ("read_timeout", limits.UPSTREAM_TIMEOUT),
+    ):
+        if problem := bounds.problem(getattr(new, field)):
+            errors[field] = [problem]
     if errors:
         raise BadRequest("Invalid upstream connection", errors)
 

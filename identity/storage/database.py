@@ -26,6 +26,7 @@ from sqlalchemy import Connection, Engine, event, exc
 from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
 CONNECT_SECONDS = 2  # libpq's minimum; a reachable PostgreSQL answers in milliseconds
+SERVER_MARGIN_MS = 250
 POOL_SIZE = 5
 MAX_OVERFLOW = 10
 
@@ -72,8 +73,9 @@ def engine_options(url: str, timeout: int) -> dict[str, Any]:
         "pool_timeout": timeout,
         "connect_args": {
             "connect_timeout": CONNECT_SECONDS,
-            # Server side: a statement (lock waits included) is cancelled after ``timeout``.
-            "options": f"-c statement_timeout={timeout * 1000}",
+            # Server side, a little earlier than the client gives up: a slow statement (lock
+            # waits included) is cancelled cleanly and its connection stays usable.
+            "options": f"-c statement_timeout={timeout * 1000 - SERVER_MARGIN_MS}",
             "keepalives": 1,
             "keepalives_idle": 10,
             "keepalives_interval": 2,

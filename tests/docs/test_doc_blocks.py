@@ -45,3 +45,12 @@ def test_the_block_finder_sees_markers_indentation_and_other_languages(tmp_path:
     found = [(b.lang, b.marker, b.line) for b in blocks(page)]
     assert found == [("bash", "run", 2), ("sh", "example", 9), ("json", None, 13), ("sh", None, 17)]
     assert PLACEHOLDER.search(blocks(page)[1].body)
+
+
+def test_nothing_cites_a_document_outside_the_project() -> None:
+    """Code, comments and pages cite our own pages or the RFC, never the contract's sections."""
+    citation = re.compile("contract " + "\N{SECTION SIGN}", re.IGNORECASE)  # kept out of this file
+    root = doc_pages()[0].parent
+    files = [*doc_pages(), *root.glob("identity/**/*.py"), *root.glob("tests/**/*.py")]
+    citing = [str(f.relative_to(root)) for f in files if citation.search(f.read_text())]
+    assert not citing

@@ -177,3 +177,18 @@ def test_token_lifetime_follows_the_client(app: Flask, client: FlaskClient) -> N
     assert body["expires_in"] == 300
     claims = decode(app, body["access_token"])[1]
     assert claims["exp"] - claims["iat"] == 300
+
+
+@pytest.mark.parametrize("client_id", ["x" * 65, "bad\x00id", ""])
+def test_an_invalid_client_id_is_refused_and_never_cached(make_app: Any, client_id: str) -> None:
+    """Only ids a client could have reach the cache, so junk cannot fill it."""
+    from identity.cache import MISSING
+    from identity.extensions import services
+
+    app = make_app(client_cache_seconds=60)
+    with app.app_context():
+        clients = services().clients
+        assert clients.get(client_id) is None
+        assert clients._cache.get(client_id) is MISSING
+        assert clients.get("unknown-but-valid") is None
+        assert clients._cache.get("unknown-but-valid") is None  # a cached "no such client"

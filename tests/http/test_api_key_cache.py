@@ -26,7 +26,7 @@ def test_revocation_here_applies_at_once_elsewhere_after_the_cache_time(make_app
             services().api_keys.authenticate(created.key)
     with there.app_context():  # the other instance trusts its copy for the cache time
         assert services().api_keys.authenticate(created.key).id == created.id
-        services().api_keys._cache_seconds = 0  # the cache time has passed
+        services().api_keys._snapshots.clear()  # the cache time has passed: entries expired
         with pytest.raises(Unauthorized):
             services().api_keys.authenticate(created.key)
 

@@ -3,6 +3,7 @@ alg, and RFC 8707 §2 ``invalid_target`` / RFC 6749 ``invalid_scope`` as docs/pa
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import jwt
@@ -156,3 +157,56 @@ def test_a_removed_api_issues_no_more_tokens(app: Flask, client: FlaskClient) ->
     client.delete("/admin/apis/orders", headers=admin(app))
     assert oauth_error(token_for(client, partner, resource=AUD)) == "invalid_target"
     assert token_for(client, partner).get_json()["scope"] == "profile:read"  # the one left
+
+
+def test_a_token_for_another_api_does_not_open_the_admin_api(
+    app: Flask, client: FlaskClient
+) -> None:
+    """An API may define a scope named ``admin``: its tokens still carry its aud, so 401 here."""
+    from tests.apis_helpers import admin
+
+    partner = partner_on_orders(app, "admin", scopes=["admin"])
+    token = token_for(client, partner, resource=AUD).get_json()["access_token"]
+    response = client.get("/admin/apis", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert client.get("/admin/apis", headers=admin(app)).status_code == 200
+
+
+def test_changes_reach_another_instance_within_the_cache_time(make_app: Any) -> None:
+    """A new API and a new grant made on one instance are used by another within
+    IDENTITY_CLIENT_CACHE_SECONDS (here 1 s)."""
+    import time
+
+    first, second = make_app(client_cache_seconds=1), make_app(client_cache_seconds=1)
+    partner = make_client(first, "profile:read")
+    http = second.test_client()
+    assert token_for(http, partner).status_code == 200  # second caches client and APIs
+    add_api(first)
+    grant(first, partner.client_id, "orders", "orders:read")
+    deadline, answer = time.monotonic() + 3, None
+    while time.monotonic() < deadline:
+        answer = token_for(http, partner, resource=AUD)
+        if answer.status_code == 200:
+            break
+        time.sleep(0.1)
+    assert answer is not None and answer.status_code == 200
+    assert answer.get_json()["scope"] == "orders:read"
+
+
+def test_one_scope_name_on_two_apis(app: Flask, client: FlaskClient) -> None:
+    """Two APIs may both define ``read``; a grant and a token are always on one of them."""
+    from tests.apis_helpers import admin
+
+    add_api(app, scopes=["read"])
+    add_api(app, name="ledger", audience="https://ledger.example.com", scopes=["read"])
+    created = client.post(
+        "/admin/clients",
+        headers=admin(app),
+        json={"name": "both", "scope": "read", "api": "ledger"},
+    ).get_json()
+    partner = SimpleNamespace(**created)  # client_id, client_secret (granted on ledger)
+    assert grant(app, partner.client_id, "orders", "read").status_code == 200
+    for audience in (AUD, "https://ledger.example.com"):
+        body = token_for(client, partner, resource=audience).get_json()
+        assert body["scope"] == "read"
+        assert verified(client, body["access_token"], audience)["aud"] == audience

@@ -3,6 +3,7 @@ Redis command and upstream call, with the request id on the request's span."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -94,6 +95,21 @@ def test_an_exporter_we_cannot_build_is_one_config_error(
     with pytest.raises(ConfigError) as error:
         tracing.install_from_environ(environ)
     assert variable in str(error.value)
+    assert not tracing.active()
+
+
+def test_tracing_asked_for_without_the_extra_is_one_config_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name.endswith("instrumentation.redis") else real(name, *a),
+    )
+    with pytest.raises(ConfigError) as error:
+        tracing.install_from_environ({"OTEL_TRACES_EXPORTER": "console"})
+    assert "msgstack-identity[otel]" in str(error.value)
     assert not tracing.active()
 
 

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from identity.extensions import services
 from identity.models.base import db
@@ -154,3 +156,18 @@ def test_silent_database_is_a_prompt_503_and_signing_goes_on(
     assert client.post("/admin/clients", headers=admin, json=NEW_CLIENT).status_code == 201
     with app.app_context():
         db.engine.dispose()
+
+
+def test_a_slow_statement_is_cancelled_by_the_server(make_app: Any) -> None:
+    """A statement that runs too long (or waits on a lock) is cancelled within
+    IDENTITY_DATABASE_TIMEOUT, and the connection stays usable."""
+    app = make_app(database_timeout=1)
+    with app.app_context():
+        elapsed, _ = _timed(lambda: pytest.raises(OperationalError, _sleep_in_database, 5))
+        assert elapsed < 1.5
+        db.session.rollback()
+        assert db.session.execute(text("SELECT 1")).scalar() == 1
+
+
+def _sleep_in_database(seconds: int) -> None:
+    db.session.execute(text("SELECT pg_sleep(:s)"), {"s": seconds})

@@ -10,6 +10,7 @@ import jwt
 import pytest
 from flask import Flask
 from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import OperationalError
 
 from identity.errors import ConfigError
 from identity.extensions import services
@@ -173,3 +174,22 @@ def test_second_rotation_on_another_worker_is_409(make_app: Any) -> None:
         for k in first.test_client().get("/admin/keys", headers=admin_first).get_json()["keys"]
     ]
     assert states.count("next") == 1
+
+
+def test_ring_held_keeps_signing_while_the_database_fails(app: Flask) -> None:
+    """A failed re-read serves the ring already held, and is not tried again for a while:
+    signing needs no database (both backends; the fault is injected into the store)."""
+    with app.app_context():
+        keys = services().keys
+        kid = keys.ring().active(keys.clock()).kid  # type: ignore[union-attr]
+        calls: list[int] = []
+
+        def failing_load() -> Any:
+            calls.append(1)
+            raise OperationalError("SELECT signing_keys", None, OSError("no answer"))
+
+        keys._store.load = failing_load  # type: ignore[method-assign]
+        for _ in range(3):  # the test app re-reads every time (keyring_cache_seconds 0)
+            token = keys.sign({"sub": "x", "exp": 2**40}, "JWT")
+            assert jwt.get_unverified_header(token)["kid"] == kid
+        assert len(calls) == 1  # then the back-off: no second try within RELOAD_BACKOFF

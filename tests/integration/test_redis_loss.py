@@ -10,10 +10,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import redis
 from flask import Flask
 
 from identity.errors import InvalidToken
 from identity.extensions import services
+from identity.setup import prepare_worker
 from tests import backends
 from tests.customers_helpers import create_customer, customer_token
 from tests.faults import RedisServer
@@ -108,3 +110,18 @@ def test_disabling_a_customer_after_redis_loss_still_ends_the_live_token(
         customers.disable(customers.by_username("carol"))  # type: ignore[arg-type]
     assert not _authenticates(a, token)
     assert not _authenticates(b, token)
+
+
+def test_worker_start_reloads_an_empty_redis(make_app: Any, own_redis: RedisServer) -> None:
+    """A worker starting on an empty Redis copies the revocations in before any request."""
+    a = make_app(redis_url=own_redis.url)
+    partner = make_client(a, "profile:read")
+    token = access_token_for(a.test_client(), partner)
+    assert revoke(a.test_client(), partner, token).status_code == 200
+    own_redis.restart()
+
+    prepare_worker(make_app(redis_url=own_redis.url))
+    raw = redis.Redis.from_url(own_redis.url)
+    assert len(raw.keys("*:generation")) == 1
+    assert len(raw.keys("*revoked:*")) == 1
+    raw.close()

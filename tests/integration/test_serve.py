@@ -90,6 +90,7 @@ def served(
     assert init.returncode == 0, init.stderr.decode()
     secrets = Path(instance_env["IDENTITY_INSTANCE_DIR"]) / "secrets.env"
     assert oct(secrets.stat().st_mode & 0o777) == "0o600"
+    assert f"into {secrets.resolve()}\n" in init.stderr.decode()  # the real path, not a default
     port = free_port()
     proc = start_server(instance_env, port)
     base = f"http://127.0.0.1:{port}"

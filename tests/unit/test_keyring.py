@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 from identity.crypto import keys as keycrypto
@@ -72,3 +73,41 @@ def test_no_key_is_active_before_activation() -> None:
     """A ring whose only key is still 'next' has no active key."""
     a = record(T0 + timedelta(minutes=5))
     assert KeyRing([a], 60).active(T0) is None
+
+
+def ec_record(activates_at: datetime) -> KeyRecord:
+    private = keycrypto.generate_ec_key()
+    jwk = keycrypto.public_jwk(private.public_key())
+    return KeyRecord(
+        jwk["kid"], activates_at, activates_at, jwk, private, private.public_key(), alg="ES256"
+    )
+
+
+def test_each_algorithm_rotates_on_its_own() -> None:
+    """A newer ES256 key does not retire the RS256 key; each has its own active key."""
+    rsa_key, ec_old, ec_new = record(T0), ec_record(T0), ec_record(T0 + timedelta(hours=1))
+    ring = KeyRing([rsa_key, ec_old, ec_new], max_token_ttl=600)
+    later = T0 + timedelta(hours=2)
+    assert ring.active(later) == rsa_key
+    assert ring.active(later, "ES256") == ec_new
+    states = {s.record.kid: s.state for s in ring.states(later)}
+    assert states == {rsa_key.kid: "active", ec_old.kid: "removed", ec_new.kid: "active"}
+    assert [k["kid"] for k in ring.jwks(later)["keys"]] == [rsa_key.kid, ec_new.kid]
+
+
+def test_ec_jwk_members_and_thumbprint() -> None:
+    """RFC 7518 §6.2: crv, x, y of 32 octets; kid is the RFC 7638 §3.2 EC thumbprint."""
+    jwk = ec_record(T0).public_jwk
+    assert set(jwk) == {"kty", "crv", "x", "y", "kid", "use", "alg"}
+    assert (jwk["kty"], jwk["crv"], jwk["alg"], jwk["use"]) == ("EC", "P-256", "ES256", "sig")
+    assert len(jwk["x"]) == len(jwk["y"]) == 43  # base64url of 32 octets
+    assert jwk["kid"] == keycrypto.thumbprint(jwk)
+
+
+def test_rfc7638_ec_thumbprint_input() -> None:
+    """Only crv, kty, x, y count, in that order (RFC 7638 §3.2)."""
+    jwk = {"kty": "EC", "crv": "P-256", "x": "AA", "y": "BB", "kid": "ignored", "alg": "ES256"}
+    expected = keycrypto.b64url(
+        hashlib.sha256(b'{"crv":"P-256","kty":"EC","x":"AA","y":"BB"}').digest()
+    )
+    assert keycrypto.thumbprint(jwk) == expected

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from identity.config import generate_secrets
+
 BIN = Path(sys.executable).parent
 
 
@@ -44,3 +46,23 @@ def test_bad_serve_option_is_one_line_and_exit_2(
     assert done.stderr.startswith(f"identity: {line}")
     assert done.stderr.count("\n") == 1
     assert done.stdout == ""
+
+
+def test_the_flask_entry_point_answers_in_the_same_one_line(tmp_path: Path) -> None:
+    """`flask --app wsgi identity serve` (the documented alternative) gives the same line."""
+    root = Path(__file__).resolve().parents[2]
+    base = {k: v for k, v in os.environ.items() if not k.startswith("IDENTITY_")}
+    env = {**base, "IDENTITY_WORKERS": "0", "IDENTITY_INSTANCE_DIR": str(tmp_path)}
+    env.update(generate_secrets())
+    done = subprocess.run(
+        [str(BIN / "flask"), "--app", "wsgi", "identity", "serve"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        "identity: IDENTITY_WORKERS: must be a whole number of at least 1, not '0'\n"
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 from identity.services.token_cache import RevocationCache, VerifiedTokens
 from identity.storage.revocation_stamp import RevocationStamp
@@ -82,14 +81,15 @@ def test_stamp_changes_on_every_touch(tmp_path: Path) -> None:
     assert RevocationStamp.for_database("sqlite:///:memory:") is None
 
 
-def test_version_probe_answers_are_re_asked_after_the_trust_bound(monkeypatch: Any) -> None:
+def test_version_probe_answers_are_re_asked_after_the_trust_bound() -> None:
     """Should a stamp ever be missed, a "not revoked" answer still ages out."""
     from identity.services import token_cache
 
     now = [1000.0]
-    monkeypatch.setattr(token_cache.time, "monotonic", lambda: now[0])
     calls: list[str] = []
-    cache = RevocationCache(lambda jti: calls.append(jti) or False, ttl=0, version=lambda: 1)
+    cache = RevocationCache(
+        lambda jti: calls.append(jti) or False, ttl=0, version=lambda: 1, clock=lambda: now[0]
+    )
     cache.is_revoked("j")
     now[0] += token_cache.STAMP_TRUST_SECONDS - 1
     cache.is_revoked("j")
