@@ -6,12 +6,10 @@ stdout; secrets appear only there, once. Secrets are read from stdin, never from
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import importlib
 import json
 import os
-from collections.abc import Iterator
 from typing import Any, NoReturn
 
 import click
@@ -19,7 +17,6 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from identity import DISTRIBUTION
-from identity.errors import IdentityError
 
 
 class _AreaGroup(AppGroup):
@@ -65,15 +62,6 @@ def emit(payload: dict[str, Any], as_json: bool, human: str) -> None:
 
 def fail(message: str) -> NoReturn:
     raise click.ClickException(message)
-
-
-@contextlib.contextmanager
-def refusals_as_errors() -> Iterator[None]:
-    """A refused change ends the command with exit status 1 and its one line (no traceback)."""
-    try:
-        yield
-    except IdentityError as exc:
-        fail(exc.one_line())
 
 
 @identity_group.command("init")

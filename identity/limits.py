@@ -41,12 +41,14 @@ def _number(value: float) -> str:
 CLIENT_LIFETIME = Bounds(60, DAY, "seconds")  # a client's cap on its tokens' lifetime
 API_KEY_EXPIRES_IN = Bounds(1, 10 * 365 * DAY, "seconds")
 KEY_PROMOTE_AFTER = Bounds(0, 365 * DAY, "seconds")
+SECRET_OVERLAP = Bounds(0, 30 * DAY, "seconds")  # how long a rotated-out client secret works
 UPSTREAM_LIFETIME = Bounds(1, 30 * DAY, "seconds")
 UPSTREAM_TIMEOUT = Bounds(0.01, 120, "seconds")
 # --- names and scopes (characters)
 CLIENT_NAME = Bounds(1, 200, "characters")
 API_KEY_NAME = Bounds(1, 200, "characters")
 SCOPE = Bounds(0, 2000, "characters")  # a space-separated scope list
+JWKS_URI = Bounds(1, 2000, "characters")  # a private_key_jwt client's jwks_uri
 
 # What docs/limits.md shows: (what is bounded, where it is given, the bounds).
 DOCUMENTED = (
@@ -57,11 +59,17 @@ DOCUMENTED = (
         "`promote_after` / `--promote-after`",
         KEY_PROMOTE_AFTER,
     ),
+    (
+        "how long a rotated-out client secret keeps working",
+        "`keep_old_for` / `--keep-old-for`",
+        SECRET_OVERLAP,
+    ),
     ("an upstream connection's token lifetime", "`lifetime` / `--lifetime`", UPSTREAM_LIFETIME),
     ("an upstream connection's timeouts", "`connect_timeout`, `read_timeout`", UPSTREAM_TIMEOUT),
     ("a client's name", "`name` / `--name`", CLIENT_NAME),
     ("an API key's name", "`name` / `--name`", API_KEY_NAME),
     ("a client's or API key's scope list", "`scope` / `--scope`", SCOPE),
+    ("a private_key_jwt client's JWK Set URL", "`jwks_uri` / `--jwks-uri`", JWKS_URI),
 )
 
 

@@ -120,3 +120,14 @@ def assertion_form(assertion_: str, **extra: str) -> dict[str, str]:
         "client_assertion": assertion_,
         **extra,
     }
+
+
+def cli_refusal(result: Any) -> str:
+    """What the console script prints for a refused command: the output, or the service's
+    refusal in one line (an ``IdentityError`` reaches the console script, which prints it)."""
+    from identity.errors import IdentityError
+
+    assert result.exit_code != 0, result.output
+    if isinstance(result.exception, IdentityError):
+        return str(result.exception.one_line())
+    return str(result.output)

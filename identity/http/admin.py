@@ -21,7 +21,6 @@ from identity.http.schemas import ErrorSchema, within
 from identity.http.security import require
 from identity.scopes import BUILTIN_API
 from identity.services.clients import (
-    MAX_OVERLAP,
     PRIVATE_KEY_JWT,
     SECRET,
     ClientAuth,
@@ -49,7 +48,7 @@ class ClientCreateSchema(Schema):
     lifetime = fields.Integer(validate=within(limits.CLIENT_LIFETIME), allow_none=True)
     auth = fields.String(load_default=SECRET, validate=validate.OneOf([SECRET, PRIVATE_KEY_JWT]))
     jwks = fields.Dict(metadata={"description": "public JWK Set (private_key_jwt)"})
-    jwks_uri = fields.String(validate=validate.Length(1, 2000))
+    jwks_uri = fields.String(validate=within(limits.JWKS_URI))
 
 
 class ClientSchema(Schema):
@@ -81,7 +80,7 @@ class ClientSecretSchema(Schema):
 class RotateSecretSchema(Schema):
     keep_old_for = fields.Integer(
         load_default=0,
-        validate=validate.Range(0, MAX_OVERLAP),
+        validate=within(limits.SECRET_OVERLAP),
         metadata={"description": "seconds the old secret keeps working (at most 30 days)"},
     )
 

@@ -170,10 +170,14 @@ class AuditLog:
         if not batch:
             return
         try:
-            with Session(engine) as session:
-                for (target, minute), refusals in list(batch.items()):
-                    _add_refusals(session, target, minute, refusals)
-                    del batch[(target, minute)]  # written: never counted twice
+            with engine.connect() as connection:
+                # Closed for real afterwards, not pooled: the app may have disposed the engine
+                # meanwhile (a timer outlives its request), and nothing would close it then.
+                connection.detach()
+                with Session(bind=connection) as session:
+                    for (target, minute), refusals in list(batch.items()):
+                        _add_refusals(session, target, minute, refusals)
+                        del batch[(target, minute)]  # written: never counted twice
         except SQLAlchemyError as exc:
             log.warning("audit: refused authentications not written yet: %s", type(exc).__name__)
             self._keep(batch, engine)

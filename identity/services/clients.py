@@ -33,7 +33,6 @@ from identity.services.jwks_uri import UnsafeJwksUri, check_uri
 # A method name, not a secret; client_secret_post is the same secret sent in the body.
 SECRET = "client_secret_basic"  # noqa: S105
 PRIVATE_KEY_JWT = "private_key_jwt"
-MAX_OVERLAP = 30 * 86400
 DUMMY_HASH = "0" * 64
 
 SCOPE_CHARS = frozenset(
@@ -337,8 +336,7 @@ class ClientService:
                 "private_key_jwt needs keys", {"jwks": ["exactly one of jwks and jwks_uri"]}
             )
         if auth.jwks_uri is not None:
-            if len(auth.jwks_uri) > 2000:
-                raise BadRequest("Invalid jwks_uri", {"jwks_uri": ["at most 2000 characters"]})
+            limits.check("Invalid jwks_uri", jwks_uri=(limits.JWKS_URI, auth.jwks_uri))
             try:
                 check_uri(auth.jwks_uri, self._allow_insecure, must_resolve=False)
             except UnsafeJwksUri as exc:
@@ -387,10 +385,9 @@ class ClientService:
 
     def rotate_secret(self, client_id: str, keep_old_for: int = 0) -> RotatedSecret:
         """A new secret; the old one keeps working ``keep_old_for`` seconds (0: stops at once)."""
-        if not 0 <= keep_old_for <= MAX_OVERLAP:
-            raise BadRequest(
-                "keep_old_for out of range", {"keep_old_for": [f"0-{MAX_OVERLAP} (30 days)"]}
-            )
+        limits.check(
+            "keep_old_for out of range", keep_old_for=(limits.SECRET_OVERLAP, keep_old_for)
+        )
         row = self.row(client_id)
         if row.auth_method != SECRET:
             raise Conflict("This client authenticates with private_key_jwt: it has no secret")

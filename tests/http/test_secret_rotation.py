@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from identity.extensions import services
+from tests.assertion_helpers import cli_refusal
 from tests.conftest import access_token, bearer, service_error
 from tests.partners_helpers import make_client, token
 
@@ -127,8 +128,8 @@ def test_overlap_outside_0_to_30_days_is_refused(
             str(value),
         ]
     )
-    assert result.exit_code == 2
-    assert "--keep-old-for" in result.output
+    assert result.exit_code == 1
+    assert "keep_old_for: 0 to 2592000 seconds" in cli_refusal(result)
     answer = client.post(
         f"/admin/clients/{partner.client_id}/rotate-secret",
         json={"keep_old_for": value},
@@ -157,4 +158,4 @@ def test_an_assertion_client_has_no_secret_to_rotate(app: Flask, runner: Any) ->
 
     partner = make_assertion_client(app, rsa_key())
     result = runner.invoke(args=["identity", "clients", "rotate-secret", partner.client_id])
-    assert result.exit_code == 1 and "private_key_jwt" in result.output
+    assert result.exit_code == 1 and "private_key_jwt" in cli_refusal(result)
