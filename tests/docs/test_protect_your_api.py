@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -26,10 +25,10 @@ from tests.integration.test_serve import (  # noqa: F401 - instance_env is a fix
     start_server,
     wait_ready,
 )
+from tests.node import npm_folder
 
 PAGE = ROOT / "docs" / "protect-your-api.md"
 _RECIPE = re.compile(r"^<!-- recipe: (\w+) -->\n```\w+\n(.*?)^```\s*$", re.M | re.S)
-IN_CI = os.environ.get("CI", "").lower() == "true"
 pytestmark = pytest.mark.slow
 
 ORDERS, LEDGER = "https://orders.example.com", "https://ledger.example.com"
@@ -208,26 +207,7 @@ def test_python_recipe(cases: tuple[str, dict[str, Any], str], tmp_path: Path) -
 @pytest.fixture(scope="session")
 def node_jose(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder with jose installed (npm runs once per test session)."""
-    if not (shutil.which("node") and shutil.which("npm")):
-        if IN_CI:
-            pytest.fail("CI=true and node/npm are missing")
-        pytest.skip("node/npm not installed")
-    folder = tmp_path_factory.mktemp("jose")
-    subprocess.run(
-        [
-            "npm",
-            "install",
-            "--silent",
-            "--no-audit",
-            "--no-fund",
-            "--prefix",
-            str(folder),
-            "jose@5",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
+    folder = npm_folder(tmp_path_factory, "jose@5")
     return folder
 
 

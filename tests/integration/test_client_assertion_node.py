@@ -4,8 +4,6 @@ the public JWK for registration and signs the assertions (npm installs it into a
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -18,9 +16,8 @@ from identity.extensions import services
 from identity.services.clients import PRIVATE_KEY_JWT, ClientAuth
 from tests.assertion_helpers import TOKEN_URL, assertion_form, cli_refusal
 from tests.http.test_oauth_token import assert_oauth_error
+from tests.node import npm_folder
 from tests.partners_helpers import CC, decode
-
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 # keys <alg> <file>: a new key pair; the private JWK goes to <file>, the public JWK to stdout.
 # sign <file> <client_id> <aud> [jti]: an RFC 7523 assertion, as partners' servers make them.
@@ -55,26 +52,7 @@ if (mode === "keys") {
 @pytest.fixture(scope="session")
 def node_jose(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder with jose installed and jose.mjs; npm runs once per test session."""
-    if not (shutil.which("node") and shutil.which("npm")):
-        if IN_CI:
-            pytest.fail("CI=true and node/npm are missing")
-        pytest.skip("node/npm not installed")
-    folder = tmp_path_factory.mktemp("node-jose")
-    subprocess.run(
-        [
-            "npm",
-            "install",
-            "--silent",
-            "--no-audit",
-            "--no-fund",
-            "--prefix",
-            str(folder),
-            "jose@5",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
+    folder = npm_folder(tmp_path_factory, "jose@5")
     (folder / "jose.mjs").write_text(JOSE_MJS)
     return folder
 

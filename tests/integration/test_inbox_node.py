@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -14,8 +12,7 @@ from flask.testing import FlaskClient
 
 from tests.conftest import api_key
 from tests.inbox_helpers import NOVU_SECRET, cli, rsa_key
-
-IN_CI = os.environ.get("CI", "").lower() == "true"
+from tests.node import npm_folder
 
 VERIFY_JS = """
 const fs = require("fs");
@@ -41,26 +38,7 @@ try {
 @pytest.fixture(scope="session")
 def node_jsonwebtoken(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder with jsonwebtoken installed and verify.js; npm runs once per test session."""
-    if not (shutil.which("node") and shutil.which("npm")):
-        if IN_CI:
-            pytest.fail("CI=true and node/npm are missing")
-        pytest.skip("node/npm not installed")
-    folder = tmp_path_factory.mktemp("node")
-    subprocess.run(
-        [
-            "npm",
-            "install",
-            "--silent",
-            "--no-audit",
-            "--no-fund",
-            "--prefix",
-            str(folder),
-            "jsonwebtoken@9",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
+    folder = npm_folder(tmp_path_factory, "jsonwebtoken@9")
     (folder / "verify.js").write_text(VERIFY_JS)
     return folder
 
