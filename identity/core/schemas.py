@@ -6,18 +6,23 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 
-class TokenRequestSchema(Schema):
-    grant_type = fields.String(required=True, metadata={"example": "client_credentials"})
-    scope = fields.String(metadata={"description": "space-separated; default: all the client's"})
-    resource = fields.String(
-        metadata={"description": "RFC 8707: the API's audience; `audience` is a synonym"}
-    )
+class ClientAuthSchema(Schema):
+    """Client authentication in the body (RFC 6749 §2.3.1, RFC 7523 §2.2); or Basic instead."""
+
     client_id = fields.String(metadata={"description": "client_secret_post (or private_key_jwt)"})
     client_secret = fields.String(metadata={"description": "client_secret_post only"})
     client_assertion_type = fields.String(
         metadata={"example": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}
     )
     client_assertion = fields.String(metadata={"description": "private_key_jwt: a signed JWT"})
+
+
+class TokenRequestSchema(ClientAuthSchema):
+    grant_type = fields.String(required=True, metadata={"example": "client_credentials"})
+    scope = fields.String(metadata={"description": "space-separated; default: all the client's"})
+    resource = fields.String(
+        metadata={"description": "RFC 8707: the API's audience; `audience` is a synonym"}
+    )
 
 
 class TokenResponseSchema(Schema):
@@ -27,13 +32,9 @@ class TokenResponseSchema(Schema):
     scope = fields.String(required=True)
 
 
-class TokenParamSchema(Schema):
+class TokenParamSchema(ClientAuthSchema):
     token = fields.String(required=True)
     token_type_hint = fields.String()
-    client_id = fields.String()
-    client_secret = fields.String()
-    client_assertion_type = fields.String()
-    client_assertion = fields.String()
 
 
 class IntrospectionSchema(Schema):
