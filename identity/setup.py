@@ -39,14 +39,15 @@ def initialise(dev_inbox_app: bool = False) -> list[str]:
 def check_startup(app: Flask) -> None:
     """Fail at start-up, in one line, when the schema or the key ring cannot be used."""
     with app.app_context():
-        if not inspect(db.engine).has_table("signing_keys"):
+        tables = inspect(db.engine)
+        if not tables.has_table("signing_keys"):
             raise ConfigError("DATABASE_URL", "database is not initialised (run `identity init`)")
+        if not (tables.has_table("inbox_apps") and tables.has_table("apis")):
+            raise ConfigError("DATABASE_URL", "database schema is outdated (run `identity init`)")
         keys = services().keys
         keys.ring()  # decrypts every key: a wrong passphrase fails here
         if not keys.jwks()["keys"]:
             raise ConfigError("IDENTITY_KEYS_DIR", "no signing key (run `identity init`)")
-        if not inspect(db.engine).has_table("inbox_apps"):
-            raise ConfigError("DATABASE_URL", "database schema is outdated (run `identity init`)")
         # Inbox is optional: a deployment without an inbox app starts, with one warning line.
         for line in services().inbox_apps.startup_warnings():
             log.warning(line)

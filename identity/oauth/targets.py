@@ -38,8 +38,8 @@ class ApiTargets:
     """The registered APIs (``identity.services.apis``): a resource names one by its exact
     audience; without one, the client's only granted API is meant."""
 
-    def __init__(self, registry: Callable[[], Registry]) -> None:
-        self.registry = registry
+    def __init__(self, registry: Callable[[bool], Registry]) -> None:
+        self.registry = registry  # registry(True): read again, an API seems missing
 
     def __repr__(self) -> str:
         return "ApiTargets()"
@@ -53,13 +53,17 @@ class ApiTargets:
         # RFC 8707 §2: one token, one audience; the same value twice is still two.
         if len(resources) > 1:
             raise InvalidTarget("Name one resource per token request")
-        api = self.registry().by_audience.get(resources[0])
+        api = self.registry(False).by_audience.get(resources[0])
+        if api is None or api.name not in client.grants:
+            api = self.registry(True).by_audience.get(resources[0])  # added a moment ago?
         if api is None or api.name not in client.grants:
             raise InvalidTarget()
         return api
 
     def _only(self, client: ClientRecord) -> Api:
-        by_name = self.registry().by_name
+        by_name = self.registry(False).by_name
+        if any(name not in by_name for name in client.grants):
+            by_name = self.registry(True).by_name  # a grant on an API added a moment ago
         held = [by_name[name] for name in client.grants if name in by_name]
         if len(held) != 1:
             raise InvalidTarget(

@@ -173,11 +173,15 @@ class ApiService:
         self._listeners.append(listener)
 
     # --- reading ------------------------------------------------------------------------------
-    def registry(self) -> Registry:
-        """Every API, from the in-process cache when fresh (the token endpoint's read)."""
+    def registry(self, fresh: bool = False) -> Registry:
+        """Every API, from the in-process cache when fresh (the token endpoint's read).
+
+        ``fresh``: the caller missed an API (one just added elsewhere): read it again, so that
+        a new API works at once. Only an authenticated client's token request gets here, and
+        the table is small."""
         cached = self._registry
         now = time.monotonic()
-        if cached is not None and now - cached[1] < self._cache_seconds:
+        if not fresh and cached is not None and now - cached[1] < self._cache_seconds:
             return cached[0]
         registry = Registry.of(self.list())
         db.session.commit()  # end the read transaction

@@ -115,6 +115,9 @@ class KeyService:
     def sign(self, claims: dict[str, Any], typ: str, alg: str = RS256) -> str:
         """Sign ``claims`` with the active ``alg`` key (the one signer every issuer uses)."""
         record = self.ring().active(self.clock(), alg)
+        if record is None:  # e.g. the first ES256 key, made a moment ago by another instance
+            self.refresh()
+            record = self.ring().active(self.clock(), alg)
         if record is None or record.private_key is None:
             raise InternalError(f"No active {alg} signing key (run `identity init`)")
         return signer.sign(claims, record.private_key, record.kid, typ)

@@ -210,3 +210,22 @@ def test_one_scope_name_on_two_apis(app: Flask, client: FlaskClient) -> None:
         body = token_for(client, partner, resource=audience).get_json()
         assert body["scope"] == "read"
         assert verified(client, body["access_token"], audience)["aud"] == audience
+
+
+def test_a_new_api_works_at_once_on_another_instance(make_app: Any) -> None:
+    """A resource the cached registry lacks makes the instance read it again (and a missing
+    ES256 key the key ring): an API added on one instance (or by the CLI) issues tokens on
+    another at once, caches or not."""
+    caches = {"client_cache_seconds": 60, "keyring_cache_seconds": 60}
+    first, second = make_app(**caches), make_app(**caches)
+    http = second.test_client()
+    assert token_for(http, make_client(second, "profile:read")).status_code == 200  # cached
+    add_api(first, alg="ES256")
+    partner = make_client(first, "")
+    grant(first, partner.client_id, "orders", "orders:read")
+    response = token_for(http, partner, resource=AUD)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["scope"] == "orders:read"
+    assert oauth_error(token_for(http, partner, resource="https://nothing.example")) == (
+        "invalid_target"
+    )

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from flask import Flask, current_app
 from flask_migrate import Migrate, downgrade, upgrade
 from sqlalchemy import text
 
 from identity.crypto.hashing import hash_secret
+from identity.errors import ConfigError
 from identity.extensions import services
 from identity.models.base import db
-from identity.setup import MIGRATIONS
+from identity.setup import MIGRATIONS, check_startup
 from tests.partners_helpers import basic
 
 INSERT = (
@@ -52,3 +54,21 @@ def test_existing_clients_keep_their_scopes(app: Flask) -> None:
     )
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["scope"] == "admin profile:read"
+
+
+def test_a_database_before_the_apis_migration_stops_startup(app: Flask) -> None:
+    """New code on an old schema: one line asking for `identity init`, not a failing query."""
+    with app.app_context():
+        if "migrate" not in current_app.extensions:
+            Migrate(current_app, db, directory=str(MIGRATIONS))
+        downgrade(directory=str(MIGRATIONS), revision="0003")
+        db.session.commit()
+    try:
+        with pytest.raises(ConfigError) as caught:
+            check_startup(app)
+        assert (
+            str(caught.value) == "DATABASE_URL: database schema is outdated (run `identity init`)"
+        )
+    finally:
+        with app.app_context():
+            upgrade(directory=str(MIGRATIONS), revision="heads")

@@ -107,7 +107,7 @@ def tokens() -> FakeTokens:
 def endpoints(tokens: FakeTokens) -> Endpoints:
     auth = ClientAuthentication(FakeClients(), FakeAssertions())  # type: ignore[arg-type]
     registry = Registry.of([Api("identity", AUDIENCE, KNOWN_SCOPES, 3600, "RS256", builtin=True)])
-    grant = ClientCredentialsGrant(auth, ApiTargets(lambda: registry), tokens)  # type: ignore[arg-type]
+    grant = ClientCredentialsGrant(auth, ApiTargets(lambda fresh: registry), tokens)  # type: ignore[arg-type]
     return Endpoints(Router(oauth.endpoints(grant, TokenManagement(auth, tokens))))  # type: ignore[arg-type]
 
 

@@ -5,7 +5,9 @@ Revises: 0003
 
 The built-in API ``identity`` is a row (grants refer to it) whose audience, scopes and lifetime
 come from the settings and the scope registry at run time, so it stores none of them. Every
-existing client's scope becomes its grant on ``identity``; ``oauth_clients.scope`` goes.
+existing client's scope becomes its grant on ``identity``. ``oauth_clients.scope`` is no longer
+read; it stays (defaulting to '') so that the previous release keeps running on this schema
+during a rolling upgrade, and a later migration drops it.
 """
 
 from datetime import UTC, datetime
@@ -78,7 +80,7 @@ def upgrade():
         ).bindparams(builtin=BUILTIN)
     )
     with op.batch_alter_table("oauth_clients") as batch_op:
-        batch_op.drop_column("scope")
+        batch_op.alter_column("scope", existing_type=sa.Text(), server_default="")
 
     with op.batch_alter_table("signing_keys") as batch_op:
         batch_op.add_column(
@@ -90,8 +92,6 @@ def downgrade():
     op.execute(sa.text("DELETE FROM signing_keys WHERE alg <> 'RS256'"))
     with op.batch_alter_table("signing_keys") as batch_op:
         batch_op.drop_column("alg")
-    with op.batch_alter_table("oauth_clients") as batch_op:
-        batch_op.add_column(sa.Column("scope", sa.Text(), nullable=False, server_default=""))
     op.execute(
         sa.text(
             "UPDATE oauth_clients SET scope = COALESCE((SELECT g.scopes FROM client_grants g "
@@ -99,6 +99,8 @@ def downgrade():
             "WHERE a.builtin AND g.client_pk = oauth_clients.id), '')"
         )
     )
+    with op.batch_alter_table("oauth_clients") as batch_op:
+        batch_op.alter_column("scope", existing_type=sa.Text(), server_default=None)
     op.drop_index(op.f("ix_client_grants_api_id"), table_name="client_grants")
     op.drop_table("client_grants")
     op.drop_table("apis")
