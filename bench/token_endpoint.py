@@ -200,8 +200,8 @@ def run(ctx: dict[str, float]) -> list[Row]:
             ctx,
             targeted=True,
         ),
-        row("POST /access_token, an ES256 API (resource=)", results["ours_es256"], ctx),
         _assertion_row(results["assertion"], results["ours"], ctx),
+        row("POST /access_token, an ES256 API (resource=)", results["ours_es256"], ctx),
         row("POST /v1/inbox/tokens (API key)", results["partner"], ctx, targeted=True),
         row("POST /inbox/token (customer Bearer)", results["customer"], ctx),
         peer,
@@ -212,7 +212,9 @@ def run(ctx: dict[str, float]) -> list[Row]:
 
 def _assertion_row(result: WrkResult, secret: WrkResult, ctx: dict[str, float]) -> Row:
     """private_key_jwt beside client_secret_basic: the goal is within 15 % of the secret row."""
-    row = signing_row("  the same, private_key_jwt (fresh RS256 assertion each)", result, ctx)
+    row = signing_row(
+        "POST /access_token, private_key_jwt (a fresh RS256 assertion each)", result, ctx
+    )
     share = result.rps / secret.rps if secret.rps else None
     row.targets = [Target(">= 0.85 of client_secret_basic", share, 0.85)]
     row.note += f"; {share:.2f} of the client_secret_basic row" if share else ""

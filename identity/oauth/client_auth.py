@@ -26,7 +26,11 @@ class ClientAuthentication:
 
     def authenticate(self, request: OAuthRequest) -> ClientRecord:
         """The enabled client whose credentials the request carries."""
-        basic = request.basic_credentials()
+        try:
+            basic = request.basic_credentials()
+        except InvalidClient:
+            self.clients.refused(None)  # malformed Basic credentials: a stranger
+            raise
         body_id = request.params.get("client_id")
         body_secret = request.params.get("client_secret")
         assertion_type = request.params.get("client_assertion_type")

@@ -161,9 +161,9 @@ class AuditLog:
         self._timer.start()
         if not self._exit_hook:
             self._exit_hook = True
-            atexit.register(self.flush, engine)
+            atexit.register(self.flush, engine, False)  # a worker that exits writes them first
 
-    def flush(self, engine: Engine) -> None:
+    def flush(self, engine: Engine, retry: bool = True) -> None:
         """Write the counted refusals; on a database error keep them for the next try."""
         with self._lock:
             batch, self._pending, self._timer = self._pending, {}, None
@@ -179,8 +179,9 @@ class AuditLog:
                         _add_refusals(session, target, minute, refusals)
                         del batch[(target, minute)]  # written: never counted twice
         except SQLAlchemyError as exc:
-            log.warning("audit: refused authentications not written yet: %s", type(exc).__name__)
-            self._keep(batch, engine)
+            log.warning("audit: refused authentications not written: %s", type(exc).__name__)
+            if retry:
+                self._keep(batch, engine)
 
     def _keep(self, batch: dict[tuple[str, str], _Refusals], engine: Engine) -> None:
         with self._lock:

@@ -360,3 +360,29 @@ def test_api_changes_and_grants_are_recorded(
     )
     assert len(events(client, admin, action="api.remove")) == 1
     assert len(events(client, admin, action="client.grant")) == 2
+
+
+def test_refusals_are_kept_while_the_database_refuses_them(app: Flask, tmp_path: Any) -> None:
+    """A failed write keeps the counts; the next write stores all of them, once."""
+    from sqlalchemy import create_engine
+
+    from identity.services.audit import AuditLog
+
+    audit = AuditLog(90, flush_after=3600)  # no timer during the test: flushed by hand
+    broken = create_engine(f"sqlite:///{tmp_path}/missing/dir/audit.db")
+    with app.app_context():
+        partner = make_client(app)
+        for _ in range(4):
+            audit.refused(partner.client_id)
+        audit.flush(broken)  # refused by the database: nothing lost
+        audit.refused(partner.client_id)
+        audit.flush(db.engine)
+        audit.flush(db.engine)  # nothing left: no double count
+        counts = db.session.scalars(
+            select(AuditEvent.count).where(
+                AuditEvent.action == "client.auth_refused",
+                AuditEvent.target == f"client:{partner.client_id}",
+            )
+        ).all()
+    broken.dispose()
+    assert counts == [5]
