@@ -13,6 +13,7 @@ measurements behind the default are in docs/benchmarks.md.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -21,10 +22,44 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 
+class FairSlots:
+    """A semaphore that serves waiters in arrival order: a freed slot is handed to the oldest
+    waiter, never taken by a newcomer (``threading.Semaphore`` lets one barge in, and a waiter
+    it overtakes queues again at the back: a long latency tail under load)."""
+
+    def __init__(self, slots: int) -> None:
+        self._free = slots
+        self._waiters: deque[threading.Lock] = deque()
+        self._lock = threading.Lock()
+
+    def acquire(self, timeout: float = -1) -> bool:
+        with self._lock:
+            if self._free > 0 and not self._waiters:
+                self._free -= 1
+                return True
+            waiter = threading.Lock()
+            waiter.acquire()
+            self._waiters.append(waiter)
+        if waiter.acquire(timeout=timeout):
+            return True  # handed over by release()
+        with self._lock:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+                return False
+        return True  # handed over between the time-out and the lock
+
+    def release(self) -> None:
+        with self._lock:
+            if self._waiters:
+                self._waiters.popleft().release()  # the slot passes on; _free stays as it is
+            else:
+                self._free += 1
+
+
 class Admission:
     def __init__(self, slots: int) -> None:
         self.slots = slots
-        self._free = threading.Semaphore(slots)
+        self._free = FairSlots(slots)
         self._state = threading.local()  # .held: this thread holds an admission
 
     def __repr__(self) -> str:

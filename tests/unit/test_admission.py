@@ -76,8 +76,8 @@ def test_a_database_statement_gives_the_admission_up() -> None:
             connection.execute(text("select 1"))
     seen.append(free())
     assert seen == [False, True, True]
-    assert admission._free.acquire(blocking=False)  # the slot was released exactly once
-    assert not admission._free.acquire(blocking=False)
+    assert admission._free.acquire(timeout=0)  # the slot was released exactly once
+    assert not admission._free.acquire(timeout=0)
 
 
 def test_waiting_without_admission_is_a_no_op() -> None:
@@ -86,3 +86,24 @@ def test_waiting_without_admission_is_a_no_op() -> None:
         pass
     with admission.admitted():
         pass
+
+
+def test_waiters_are_served_in_arrival_order() -> None:
+    """A freed slot goes to the oldest waiter, never to a newcomer (no long tail)."""
+    admission = Admission(1)
+    order: list[int] = []
+    started = []
+    with admission.admitted():
+        for n in range(5):
+            thread = threading.Thread(target=lambda n=n: _enter(admission, order, n))
+            thread.start()
+            started.append(thread)
+            time.sleep(0.05)  # each is queued before the next arrives
+    for thread in started:
+        thread.join()
+    assert order == [0, 1, 2, 3, 4]
+
+
+def _enter(admission: Admission, order: list[int], n: int) -> None:
+    with admission.admitted():
+        order.append(n)
