@@ -99,7 +99,7 @@ def build_services(
     assertions = ClientAssertions(
         clients,
         shared,
-        JwksFetcher(settings.allow_insecure_jwks_uri),
+        JwksFetcher(settings.allow_insecure_jwks_uri, waiting=admission.waiting),
         settings.issuer,
         settings.clock_leeway,
     )

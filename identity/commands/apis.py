@@ -65,7 +65,7 @@ def show(name: str, as_json: bool) -> None:
 @AS_JSON
 @with_appcontext
 def update(name: str, scope: str | None, lifetime: int | None, as_json: bool) -> None:
-    """Change an API's scopes and/or lifetime (a removed scope leaves every grant)."""
+    """Change an API's scopes and/or lifetime (a removed scope is removed from every grant)."""
     scopes = scope.split() if scope is not None else None
     api = services().apis.update(name, scopes, lifetime)
     emit(api.public(), as_json, f"updated {_line(api)}")

@@ -111,7 +111,7 @@ class ApiView(MethodView):
     @require(access=ADMIN)
     @blp.arguments(ApiUpdateSchema())
     def patch(self, body: dict[str, Any], name: str) -> dict[str, Any]:
-        """Change scope names and/or lifetime; a scope taken away leaves every grant."""
+        """Change scope names and/or lifetime; a scope taken away is removed from every grant."""
         return services().apis.update(name, **body).public()
 
     @_errors

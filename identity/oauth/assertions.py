@@ -99,9 +99,10 @@ class ClientAssertions:
             )
         except jwt.PyJWTError:
             raise InvalidClient("Invalid client assertion") from None
-        if claims["sub"] != client_id:
-            raise InvalidClient("Invalid client assertion")
-        if claims["exp"] > time.time() + MAX_LIFETIME + 1:  # 1 s: exp is whole seconds
+        exp = claims["exp"]
+        if claims["sub"] != client_id or isinstance(exp, bool) or not isinstance(exp, int | float):
+            raise InvalidClient("Invalid client assertion")  # RFC 7519 §4.1.4: a NumericDate
+        if exp > time.time() + MAX_LIFETIME + 1:  # 1 s: exp is whole seconds
             raise InvalidClient("Client assertion lives too long (exp at most 5 minutes ahead)")
         jti = claims["jti"]
         if not isinstance(jti, str) or not 1 <= len(jti) <= 256:

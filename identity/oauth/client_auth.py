@@ -52,6 +52,8 @@ class ClientAuthentication:
         elif body_id and body_secret:
             client_id, secret = body_id, body_secret
         else:
+            if body_id or body_secret:  # half of client_secret_post: a refused authentication
+                self.clients.refused(body_id)
             raise InvalidClient("Client authentication required")
         record = self.clients.authenticate(client_id, secret)
         if record is None:

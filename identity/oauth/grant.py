@@ -15,7 +15,7 @@ from identity.oauth.errors import (
 from identity.oauth.request import OAuthRequest
 from identity.oauth.reuse import TokenReuse
 from identity.oauth.targets import Target, Targets
-from identity.services.clients import ClientRecord, normalise_scope, valid_scope
+from identity.services.clients import ClientRecord, normalise_scope, scope_within
 from identity.services.tokens import IssuedToken, TokenService
 
 GRANT_TYPE = "client_credentials"
@@ -73,6 +73,6 @@ def granted_scope(requested: str | None, target: Target) -> str:
     """RFC 6749 §3.3: the requested scope tokens, all held on the API; none asked: all held."""
     if requested is None or not normalise_scope(requested):
         return " ".join(target.granted)
-    if not valid_scope(requested) or not set(requested.split()) <= set(target.granted):
+    if not scope_within(requested, target.granted):
         raise InvalidScope()
     return normalise_scope(requested)

@@ -242,7 +242,7 @@ class ApiService:
         return api
 
     def update(self, name: str, scopes: object = None, lifetime: object = None) -> Api:
-        """New scope names and/or lifetime; a scope taken away leaves every grant holding it."""
+        """New scope names and/or lifetime; a scope taken away is removed from every grant."""
         row = self._changeable(name)
         if lifetime is not None:
             row.lifetime = check_lifetime(lifetime)

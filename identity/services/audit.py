@@ -89,7 +89,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         at, _, ident = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
         return datetime.fromisoformat(at).astimezone(UTC), int(ident)
-    except (binascii.Error, UnicodeError, ValueError):
+    except (binascii.Error, UnicodeError, ValueError, OverflowError):
         raise BadRequest("Invalid cursor", {"cursor": ["not a cursor from next_cursor"]}) from None
 
 

@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -25,6 +26,7 @@ Resolver = Callable[[str, int], list[str]]
 CACHE_SECONDS = 300.0
 REFETCH_SECONDS = 60.0
 TIMEOUT = httpx.Timeout(2.0)
+TOTAL_SECONDS = 4.0  # the whole answer, however slowly it arrives
 
 
 class UnsafeJwksUri(ValueError):
@@ -44,11 +46,32 @@ def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: the last 32 bits are an IPv4 address
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries (mapped, compatible, 6to4, NAT64), if any."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in NAT64 or (int(ip) >> 32 == 0 and int(ip) > 1):  # NAT64 or ::a.b.c.d (compatible)
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def is_public(address: str) -> bool:
-    """False for loopback, private, link-local, multicast, reserved and unspecified addresses."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    """False for loopback, private, link-local, site-local, multicast, reserved and unspecified
+    addresses, and for IPv6 addresses that carry such an IPv4 address."""
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(
+        address.split("%", 1)[0]
+    )
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.is_site_local:
+            return False
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            ip = embedded
     return ip.is_global and not ip.is_multicast
 
 
@@ -60,7 +83,11 @@ def check_uri(
     At registration (``must_resolve=False``) a host that does not resolve yet is let through;
     the fetch checks again.
     """
-    parts = urlsplit(uri)
+    try:
+        parts = urlsplit(uri)
+        explicit_port = parts.port
+    except ValueError:  # "Invalid IPv6 URL", a port out of range or not a number
+        raise UnsafeJwksUri("jwks_uri is not a valid URL") from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise UnsafeJwksUri("jwks_uri must be an absolute https URL")
     if parts.scheme != "https" and not allow_insecure:
@@ -74,7 +101,7 @@ def check_uri(
         literal: list[str] | None = [str(ipaddress.ip_address(host))]
     except ValueError:
         literal = None
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    port = explicit_port or (443 if parts.scheme == "https" else 80)
     addresses = literal if literal is not None else resolver(host, port)
     if not addresses and not must_resolve:
         return []
@@ -104,8 +131,10 @@ class JwksFetcher:
         allow_insecure: bool,
         resolver: Resolver = resolve,
         transport: httpx.BaseTransport | None = None,
+        waiting: Callable[[], AbstractContextManager[None]] = nullcontext,
     ) -> None:
         self._allow_insecure = allow_insecure
+        self._waiting = waiting  # gives the worker's admission back (identity.admission)
         self._resolver = resolver
         self._transport = transport
         self._cache: dict[str, _Entry] = {}
@@ -119,7 +148,12 @@ class JwksFetcher:
         now = time.monotonic()
         entry = self._cache.get(uri)
         if entry is None:
-            return self._store(uri, _Entry(self._fetch(uri), now))
+            try:
+                return self._store(uri, _Entry(self._fetch(uri), now))
+            except JwksUnavailable:
+                # Remember the failure: the next try comes after REFETCH_SECONDS, not per request.
+                self._store(uri, _Entry([], now - CACHE_SECONDS + REFETCH_SECONDS, now))
+                raise
         if now - entry.fetched_at >= CACHE_SECONDS:
             return self._refresh(uri, entry, now, entry.refetched_at)
         known = kid is None or any(k.kid == kid for k in entry.keys)
@@ -144,6 +178,10 @@ class JwksFetcher:
         return entry.keys
 
     def _fetch(self, uri: str) -> list[PublicKey]:
+        with self._waiting():  # DNS and HTTP: other requests run meanwhile
+            return self._fetch_waiting(uri)
+
+    def _fetch_waiting(self, uri: str) -> list[PublicKey]:
         try:
             address = check_uri(uri, self._allow_insecure, self._resolver)[0]
         except UnsafeJwksUri as exc:
@@ -168,10 +206,13 @@ class JwksFetcher:
                 if response.status_code != 200:
                     raise JwksUnavailable(f"jwks_uri answered HTTP {response.status_code}")
                 body = b""
+                deadline = time.monotonic() + TOTAL_SECONDS  # a slow drip has an end too
                 for chunk in response.iter_bytes():
                     body += chunk
                     if len(body) > MAX_BYTES:
                         raise JwksUnavailable("jwks_uri answer is too large")
+                    if time.monotonic() > deadline:
+                        raise JwksUnavailable("jwks_uri answered too slowly")
         except httpx.HTTPError as exc:
             raise JwksUnavailable(f"jwks_uri unreachable: {type(exc).__name__}") from None
         try:

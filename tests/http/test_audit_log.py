@@ -3,6 +3,7 @@ transaction; refused client authentications counted per client and minute; never
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from datetime import UTC, datetime, timedelta
@@ -292,7 +293,14 @@ def test_pages_filters_and_bad_queries(
     assert events(client, admin, since=future) == []
     past = (datetime.now(UTC) - timedelta(minutes=5)).isoformat().replace("+00:00", "Z")
     assert len(events(client, admin, since=past, action="client.create")) == 5
-    for query in ({"limit": 0}, {"limit": 501}, {"cursor": "@@@"}, {"since": "yesterday"}):
+    overflow = base64.urlsafe_b64encode(b"9999-12-31T23:59:59-05:00|1").decode()
+    for query in (
+        {"limit": 0},
+        {"limit": 501},
+        {"cursor": "@@@"},
+        {"cursor": overflow},  # a date past year 9999 in UTC
+        {"since": "yesterday"},
+    ):
         response = client.get("/admin/audit-events", query_string=query, headers=admin)
         assert response.status_code == 400, query
         assert service_error(response)["messageId"] == "BAD_REQUEST"

@@ -161,6 +161,13 @@ def test_admin_api_registers_and_refuses(
         headers=admin,
     )
     assert insecure.status_code == 400
+    for malformed in ("https://[::1/j", "https://keys.example:99999/j", "https://keys.example:x/j"):
+        answer = client.post(
+            "/admin/clients",
+            json={"name": "p", "auth": "private_key_jwt", "jwks_uri": malformed},
+            headers=admin,
+        )
+        assert answer.status_code == 400, malformed  # never a 500
     assert client_count(app) == 1
 
 

@@ -118,6 +118,8 @@ REFUSED: dict[str, Any] = {
     "alg-none": lambda c, k: _none(c),
     "not-a-jwt": lambda c, k: "abc.def",
     "crit-header": lambda c, k: assertion(c, k, headers={"crit": ["exp"]}),
+    "exp-as-text": lambda c, k: assertion(c, k, exp=str(int(time.time()) + 60)),
+    "exp-true": lambda c, k: assertion(c, k, exp=True),
 }
 
 

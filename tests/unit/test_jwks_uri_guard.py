@@ -34,6 +34,11 @@ from tests.assertion_helpers import jwks, rsa_key
         "::ffff:10.0.0.1",
         "224.0.0.1",
         "::",
+        "::7f00:1",  # IPv4-compatible 127.0.0.1
+        "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254
+        "2002:7f00:1::",  # 6to4 of 127.0.0.1
+        "2002:a00:1::",  # 6to4 of 10.0.0.1
+        "fec0::1",  # site-local
     ],
 )
 def test_non_public_addresses(address: str) -> None:
@@ -62,6 +67,21 @@ def test_development_switch_allows_http_and_loopback() -> None:
     assert check_uri("http://127.0.0.1:9/j", True, resolver()) == ["127.0.0.1"]  # type: ignore[arg-type]
     with pytest.raises(UnsafeJwksUri, match="https"):
         check_uri("http://keys.example/j", False, resolver("93.184.215.14"))  # type: ignore[arg-type]
+
+
+def test_a_failed_first_fetch_is_not_repeated_per_request() -> None:
+    """The first fetch failing is remembered: no second fetch within the refetch minute."""
+    calls: list[httpx.Request] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(500)
+
+    fetcher = JwksFetcher(True, resolver("127.0.0.1"), httpx.MockTransport(refuse))  # type: ignore[arg-type]
+    with pytest.raises(JwksUnavailable):
+        fetcher.keys("http://keys.example/j", "k1")
+    assert fetcher.keys("http://keys.example/j", "k1") == []
+    assert len(calls) == 1
 
 
 def test_unresolvable_host_is_refused_at_fetch_time_only() -> None:
