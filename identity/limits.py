@@ -44,11 +44,15 @@ KEY_PROMOTE_AFTER = Bounds(0, 365 * DAY, "seconds")
 SECRET_OVERLAP = Bounds(0, 30 * DAY, "seconds")  # how long a rotated-out client secret works
 UPSTREAM_LIFETIME = Bounds(1, 30 * DAY, "seconds")
 UPSTREAM_TIMEOUT = Bounds(0.01, 120, "seconds")
+API_LIFETIME = Bounds(60, DAY, "seconds")  # an API's token lifetime
 # --- names and scopes (characters)
 CLIENT_NAME = Bounds(1, 200, "characters")
 API_KEY_NAME = Bounds(1, 200, "characters")
 SCOPE = Bounds(0, 2000, "characters")  # a space-separated scope list
 JWKS_URI = Bounds(1, 2000, "characters")  # a private_key_jwt client's jwks_uri
+API_AUDIENCE = Bounds(1, 1000, "characters")
+SCOPE_NAME = Bounds(1, 128, "characters")  # one scope name an API defines
+API_SCOPES = Bounds(1, 200, "scope names")  # how many an API defines
 
 # What docs/limits.md shows: (what is bounded, where it is given, the bounds).
 DOCUMENTED = (
@@ -70,6 +74,10 @@ DOCUMENTED = (
     ("an API key's name", "`name` / `--name`", API_KEY_NAME),
     ("a client's or API key's scope list", "`scope` / `--scope`", SCOPE),
     ("a private_key_jwt client's JWK Set URL", "`jwks_uri` / `--jwks-uri`", JWKS_URI),
+    ("an API's token lifetime", "`lifetime` / `--lifetime`", API_LIFETIME),
+    ("an API's audience", "`audience` / `--audience`", API_AUDIENCE),
+    ("one scope name an API defines", "`scopes` / `--scope`", SCOPE_NAME),
+    ("the scope names of one API", "`scopes` / `--scope`", API_SCOPES),
 )
 
 

@@ -7,6 +7,11 @@ would be a promise nothing keeps).
 
 from __future__ import annotations
 
+import re
+
+# RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E (printable ASCII, no space, '"' or '\').
+SCOPE_TOKEN = re.compile(r"[!#-\[\]-~]+")
+
 BUILTIN_API = "identity"  # the name of this service as an API (resource server)
 
 ADMIN = "admin"  # the admin API

@@ -5,13 +5,14 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from identity import limits
 from identity.cli import emit
 from identity.crypto.keys import ALGORITHMS, RS256
 from identity.extensions import services
-from identity.services.apis import DEFAULT_LIFETIME, LIFETIME_MAX, LIFETIME_MIN, Api
+from identity.services.apis import DEFAULT_LIFETIME, Api
 
 AS_JSON = click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
-LIFETIME = f"Token lifetime in seconds, {LIFETIME_MIN}-{LIFETIME_MAX}"
+LIFETIME = f"Token lifetime, {limits.API_LIFETIME.rule()}"
 
 
 def _line(api: Api) -> str:

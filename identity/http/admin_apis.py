@@ -8,9 +8,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from identity import limits
 from identity.crypto.keys import ALGORITHMS
 from identity.extensions import services
-from identity.http.schemas import ErrorSchema
+from identity.http.schemas import ErrorSchema, within
 from identity.http.security import require
 from identity.services import apis as rules
 
@@ -28,7 +29,7 @@ class ApiCreateSchema(Schema):
     lifetime = fields.Integer(
         strict=True,
         allow_none=True,
-        validate=validate.Range(rules.LIFETIME_MIN, rules.LIFETIME_MAX),
+        validate=within(limits.API_LIFETIME),
         metadata={"description": f"seconds, default {rules.DEFAULT_LIFETIME}"},
     )
     alg = fields.String(allow_none=True, validate=validate.OneOf(ALGORITHMS))
@@ -36,9 +37,7 @@ class ApiCreateSchema(Schema):
 
 class ApiUpdateSchema(Schema):
     scopes = fields.List(fields.String())
-    lifetime = fields.Integer(
-        strict=True, validate=validate.Range(rules.LIFETIME_MIN, rules.LIFETIME_MAX)
-    )
+    lifetime = fields.Integer(strict=True, validate=within(limits.API_LIFETIME))
 
 
 class ApiSchema(Schema):

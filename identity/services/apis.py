@@ -21,24 +21,19 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from identity import limits
 from identity.config import Settings
 from identity.crypto.keys import ALGORITHMS, ES256, RS256
 from identity.errors import BadRequest, Conflict, NotFound
 from identity.models.apis import ApiResource, ClientGrant
 from identity.models.base import db
-from identity.scopes import BUILTIN_API, KNOWN_SCOPES
+from identity.scopes import BUILTIN_API, KNOWN_SCOPES, SCOPE_TOKEN
 from identity.services.audit import AuditLog
 from identity.services.keys import KeyService
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 NAME_RULE = "1-100 characters: letters, digits, '.', '_', '-'"
-AUDIENCE_MAX = 1000
-SCOPE_MAX = 128
-SCOPES_MAX = 200
-LIFETIME_MIN, LIFETIME_MAX = 60, 86_400
 DEFAULT_LIFETIME = 3600
-# RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E (printable ASCII, no space, '"' or '\').
-SCOPE_TOKEN = re.compile(rf"^[!#-\[\]-~]{{1,{SCOPE_MAX}}}$")
 SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*$")  # RFC 3986 §3.1
 
 
@@ -97,8 +92,8 @@ class Registry:
 # --- validation (the one place; the HTTP schemas and the CLI only check types) --------------
 def check_audience(audience: object) -> str:
     """RFC 8707 §2: an absolute URI (RFC 3986 §4.3), no fragment; URLs need a host."""
-    if not isinstance(audience, str) or not 0 < len(audience) <= AUDIENCE_MAX:
-        raise _invalid("audience", f"an absolute URI of 1-{AUDIENCE_MAX} characters")
+    if not isinstance(audience, str) or limits.API_AUDIENCE.problem(audience):
+        raise _invalid("audience", f"an absolute URI of {limits.API_AUDIENCE.rule()}")
     if any(c.isspace() or not c.isprintable() for c in audience) or not audience.isascii():
         raise _invalid("audience", "an absolute URI without spaces (percent-encode the rest)")
     if "#" in audience:
@@ -118,15 +113,20 @@ def check_scopes(scopes: object) -> tuple[str, ...]:
     """1-200 scope names, each 1-128 RFC 6749 §3.3 characters; duplicates are folded."""
     if isinstance(scopes, str) or not isinstance(scopes, list | tuple):
         raise _invalid("scopes", "a list of scope names")
-    bad = [s for s in scopes if not isinstance(s, str) or not SCOPE_TOKEN.match(s)]
+    bad = [
+        s
+        for s in scopes
+        if not isinstance(s, str) or not SCOPE_TOKEN.fullmatch(s) or limits.SCOPE_NAME.problem(s)
+    ]
     if bad:
         raise _invalid(
             "scopes",
-            f"each 1-{SCOPE_MAX} printable characters without space, '\"' or '\\' (RFC 6749 §3.3)",
+            f"each {limits.SCOPE_NAME.rule()}: printable, without space, '\"' or '\\'"
+            " (RFC 6749 §3.3)",
         )
     unique = tuple(dict.fromkeys(scopes))
-    if not 0 < len(unique) <= SCOPES_MAX:
-        raise _invalid("scopes", f"1-{SCOPES_MAX} scope names")
+    if limits.API_SCOPES.problem(len(unique)):
+        raise _invalid("scopes", limits.API_SCOPES.rule())
     return unique
 
 
@@ -134,9 +134,9 @@ def check_lifetime(lifetime: object) -> int:
     if (
         isinstance(lifetime, bool)
         or not isinstance(lifetime, int)
-        or not LIFETIME_MIN <= lifetime <= LIFETIME_MAX
+        or limits.API_LIFETIME.problem(lifetime)
     ):
-        raise _invalid("lifetime", f"{LIFETIME_MIN} to {LIFETIME_MAX} seconds")
+        raise _invalid("lifetime", limits.API_LIFETIME.rule())
     return lifetime
 
 

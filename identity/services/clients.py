@@ -25,7 +25,7 @@ from identity.crypto.hashing import hash_secret, matches, random_secret
 from identity.errors import BadRequest, Conflict, NotFound
 from identity.models import ApiResource, ClientGrant, OAuthClient
 from identity.models.base import db
-from identity.scopes import BUILTIN_API
+from identity.scopes import BUILTIN_API, SCOPE_TOKEN
 from identity.services.apis import ApiService
 from identity.services.audit import AuditLog
 from identity.services.jwks_uri import UnsafeJwksUri, check_uri
@@ -35,10 +35,6 @@ SECRET = "client_secret_basic"  # noqa: S105
 PRIVATE_KEY_JWT = "private_key_jwt"
 DUMMY_HASH = "0" * 64
 
-SCOPE_CHARS = frozenset(
-    "!#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~"
-)
-
 
 def normalise_scope(scope: str | None) -> str:
     """Unique scope tokens in their first order (RFC 6749 §3.3: space-delimited, case-sensitive)."""
@@ -47,7 +43,7 @@ def normalise_scope(scope: str | None) -> str:
 
 def valid_scope(scope: str) -> bool:
     """RFC 6749 §3.3 scope-token characters: %x21 / %x23-5B / %x5D-7E."""
-    return all(set(token) <= SCOPE_CHARS for token in scope.split())
+    return all(SCOPE_TOKEN.fullmatch(token) for token in scope.split())
 
 
 def scope_within(requested: str, allowed: tuple[str, ...]) -> bool:
