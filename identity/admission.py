@@ -6,7 +6,7 @@ costs throughput. A worker keeps many blocking threads, so a request that waits 
 or the database never stalls the others, but only ``slots`` of them are *admitted* at a time.
 A request gives its admission back while it waits on an upstream (``waiting()``: the broker's
 and the Exchange's calls) and queues for it again afterwards, in arrival order; before a
-database statement it gives it up for the rest of the request (``watch_engine``). The
+database statement (or a flush or commit) it gives it up for the rest of the request. The
 measurements behind the default are in docs/benchmarks.md.
 """
 
@@ -16,10 +16,14 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+_ADMITTED: ContextVar[Admission | None] = ContextVar("admitted", default=None)
 
 
 class FairSlots:
@@ -73,9 +77,11 @@ class Admission:
         """Run the body holding one admission (until it gives it up)."""
         self._free.acquire()
         self._state.held = True
+        token = _ADMITTED.set(self)
         try:
             yield
         finally:
+            _ADMITTED.reset(token)
             if self._held():
                 self._state.held = False
                 self._free.release()
@@ -105,14 +111,25 @@ class Admission:
             self._free.acquire()
             state.held = True
 
-    def watch_engine(self, engine: Engine) -> None:
-        """A database statement may wait (a slow or silent database must not hold a turn), so
-        the request gives its admission up before one and runs unadmitted from then on: taking
-        it back could deadlock against a lock the request holds around its statements (the key
-        ring's, say). Hot paths rarely touch the database (their reads are cached)."""
-        event.listen(engine, "before_cursor_execute", self._give_up)
-
-    def _give_up(self, *_: Any) -> None:
+    def _give_up(self) -> None:
         if self._held() and not getattr(self._state, "waits", 0):
             self._state.held = False
             self._free.release()
+
+
+def _give_up(*_: Any) -> None:
+    """Before anything that may wait on the database (a slow or silent one must not hold a
+    turn), the request gives its admission up and runs unadmitted from then on: taking it back
+    could deadlock against a lock the request holds around its statements (the key ring's, say).
+    Hot paths rarely touch the database (their reads are cached)."""
+    admission = _ADMITTED.get()
+    if admission is not None:
+        admission._give_up()
+
+
+# An ORM statement, a flush or a commit may first check a connection out (a pre-ping, a
+# connect); a bare engine statement may wait too. Registered once: the admission a thread
+# holds is found through _ADMITTED, so any number of apps share these listeners.
+for _name in ("do_orm_execute", "before_flush", "before_commit"):
+    event.listen(Session, _name, _give_up)
+event.listen(Engine, "before_cursor_execute", _give_up)

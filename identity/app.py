@@ -77,8 +77,6 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     app.extensions[SERVICES] = build_services(
         settings, on_degrade=lambda degraded: SHARED_DEGRADED.set(int(degraded))
     )
-    with app.app_context():
-        app.extensions[SERVICES].admission.watch_engine(db.engine)
     observability.init_app(app)
     strict_input.install(app)  # issue 12: strict JSON bodies, path-segment rule; before blueprints
 

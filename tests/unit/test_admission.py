@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.orm import Session
 
 from identity.admission import Admission
 
@@ -60,7 +61,6 @@ def test_a_database_statement_gives_the_admission_up() -> None:
     """After a statement the request runs unadmitted (never blocks to take it back)."""
     admission = Admission(1)
     engine = create_engine("sqlite://")
-    admission.watch_engine(engine)
 
     def free() -> bool:  # can another request get in right now?
         got = admission._free.acquire(timeout=0.5)
@@ -78,6 +78,19 @@ def test_a_database_statement_gives_the_admission_up() -> None:
     assert seen == [False, True, True]
     assert admission._free.acquire(timeout=0)  # the slot was released exactly once
     assert not admission._free.acquire(timeout=0)
+
+
+def test_an_orm_statement_gives_the_admission_up_before_its_connection() -> None:
+    """An ORM execute gives the turn up before checking a connection out (a pre-ping or a
+    connect to a silent database can wait for seconds)."""
+    admission = Admission(1)
+    engine = create_engine("sqlite://")
+    checked_out_while_held: list[bool] = []
+    event.listen(engine, "checkout", lambda *_: checked_out_while_held.append(admission._held()))
+    with admission.admitted(), Session(engine) as session:
+        session.execute(text("select 1"))
+    assert checked_out_while_held == [False]
+    assert admission._free.acquire(timeout=0)
 
 
 def test_waiting_without_admission_is_a_no_op() -> None:
