@@ -54,7 +54,7 @@ class Request:
         try:
             return dict(self.schema().load(json_object(self.body)))
         except ValidationError as exc:
-            raise BadRequest("Invalid request", _flat(exc.messages)) from None
+            raise BadRequest("Invalid request", validation_errors(exc.messages)) from None
 
     def cookie(self, name: str) -> str | None:
         raw = self.headers.get("Cookie")
@@ -83,11 +83,23 @@ def json_response(
     return Response(status, body, list(headers))
 
 
-def _flat(messages: Any) -> dict[str, list[str]]:
-    """marshmallow's messages as ``validationErrors``: ``{"field": ["message"]}``."""
-    if not isinstance(messages, dict):
-        return {"_schema": [str(m) for m in messages]}
-    return {
-        str(k): [str(m) for m in v] if isinstance(v, list) else [str(v)]
-        for k, v in messages.items()
-    }
+def validation_errors(data: Any) -> dict[str, list[str]]:
+    """Flatten webargs/marshmallow messages into ``{"field": ["message"]}``."""
+    messages = data.get("messages", data) if isinstance(data, dict) else {}
+    flat: dict[str, list[str]] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        elif isinstance(value, list):
+            flat.setdefault(prefix or "_schema", []).extend(str(v) for v in value)
+        else:
+            flat.setdefault(prefix or "_schema", []).append(str(value))
+
+    for location in ("json", "form", "query", "headers", "json_or_form", "files"):
+        if isinstance(messages, dict) and location in messages:
+            walk("", messages.pop(location))
+    if isinstance(messages, dict) and messages:
+        walk("", messages)
+    return flat

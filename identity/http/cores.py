@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import replace
 from http import HTTPStatus
 from typing import Any
 
@@ -100,8 +99,7 @@ class CoreApp:
         request_headers = EnvironHeaders(environ)
         with self.app.app_context():
             bind_request_id(rid)
-            request = Request(method, path, request_headers, b"", _remote(environ), params)
-            response = self._answer(endpoint, request, environ)
+            response = self._answer(endpoint, environ, method, path, request_headers, params)
         headers = response.headers
         if endpoint.headers is not None:
             headers = [*headers, *endpoint.headers(request_headers, method)]
@@ -113,9 +111,18 @@ class CoreApp:
         record_request(endpoint.rule, method, path, response.status, elapsed, rid)
         return [response.body]
 
-    def _answer(self, endpoint: Endpoint, request: Request, environ: Environ) -> Response:
+    def _answer(
+        self,
+        endpoint: Endpoint,
+        environ: Environ,
+        method: str,
+        path: str,
+        headers: EnvironHeaders,
+        params: dict[str, str],
+    ) -> Response:
         try:
-            return endpoint.answer(replace(request, body=self._read_body(environ)))
+            body = self._read_body(environ)
+            return endpoint.answer(Request(method, path, headers, body, _remote(environ), params))
         except IdentityError as exc:
             return core_errors.render(exc, endpoint.oauth)
         except (OperationalError, InterfaceError) as exc:
@@ -123,7 +130,7 @@ class CoreApp:
         except (DataError, psycopg.DataError) as exc:
             return core_errors.render(value_refused(exc), endpoint.oauth)
         except Exception as exc:  # noqa: BLE001 - logged with its request id; never a traceback out
-            log_unexpected(exc, request.path)
+            log_unexpected(exc, path)
             return core_errors.render(InternalError(), endpoint.oauth)
 
     @staticmethod

@@ -7,7 +7,6 @@ unexpected) are turned into our exception tree here and rendered like every core
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from flask import Flask, Response, request
 from marshmallow import ValidationError
@@ -17,6 +16,7 @@ from werkzeug.exceptions import MethodNotAllowed as WerkzeugMethodNotAllowed
 
 from identity.core import errors as core_errors
 from identity.core.http import Response as CoreResponse
+from identity.core.http import validation_errors
 from identity.errors import (
     BadRequest,
     Conflict,
@@ -57,28 +57,6 @@ def _render(exc: IdentityError) -> Response:
     return to_flask(core_errors.render(exc, oauth=False))  # OAuth endpoints are all cores
 
 
-def _validation_errors(data: Any) -> dict[str, list[str]]:
-    """Flatten webargs/marshmallow messages into ``{"field": ["message"]}``."""
-    messages = data.get("messages", data) if isinstance(data, dict) else {}
-    flat: dict[str, list[str]] = {}
-
-    def walk(prefix: str, value: Any) -> None:
-        if isinstance(value, dict):
-            for key, inner in value.items():
-                walk(f"{prefix}.{key}" if prefix else str(key), inner)
-        elif isinstance(value, list):
-            flat.setdefault(prefix or "_schema", []).extend(str(v) for v in value)
-        else:
-            flat.setdefault(prefix or "_schema", []).append(str(value))
-
-    for location in ("json", "form", "query", "headers", "json_or_form", "files"):
-        if isinstance(messages, dict) and location in messages:
-            walk("", messages.pop(location))
-    if isinstance(messages, dict) and messages:
-        walk("", messages)
-    return flat
-
-
 def from_http_exception(exc: HTTPException) -> IdentityError:
     """Werkzeug's routing and parsing errors as ours (webargs' 422 is our 400)."""
     status = exc.code or 500
@@ -86,7 +64,7 @@ def from_http_exception(exc: HTTPException) -> IdentityError:
         return MethodNotAllowed(sorted(exc.valid_methods or ()))
     data = getattr(exc, "data", None)
     if status == 422 or (status == 400 and data):
-        return BadRequest("Invalid request", _validation_errors(data or {}))
+        return BadRequest("Invalid request", validation_errors(data or {}))
     if status == 400 and exc.description and "JSON" in exc.description:
         return BadRequest("Malformed JSON body")
     if status == 415:
@@ -108,7 +86,7 @@ def handle_http_exception(exc: HTTPException) -> Response:
 
 
 def handle_validation_error(exc: ValidationError) -> Response:
-    return _render(BadRequest("Invalid request", _validation_errors(exc.messages)))
+    return _render(BadRequest("Invalid request", validation_errors(exc.messages)))
 
 
 def database_unavailable(exc: Exception) -> IdentityError:
